@@ -1,0 +1,258 @@
+"""The HTTP seam of the fake: requests in, replies out, routing, LROs and the request log.
+
+One `responses` callback receives every https request; `Router.dispatch` finds the route
+(method + path regex -> operation name + handler), applies injected faults, calls the
+handler and records the call. Handlers raise `ServiceError` to answer with the service's
+error shape `{"error": {"code", "message"}}`. A request no route matches raises
+`UnmatchedRequest` at once, naming the method and URL (and is kept in `unmatched`).
+
+`Lros` gives PUTs their 201 + `Azure-AsyncOperation` and DELETEs their 202 + `Location`,
+answers `InProgress` a configurable number of times, then applies the operation's effect.
+Every LRO answer carries `retry-after-ms: 1` so SDK pollers never sleep for long.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .state import ARM_HOST, ML_PROVIDER, FakeConfig, new_id
+
+FAST_POLL = {"retry-after-ms": "1"}
+
+
+class UnmatchedRequest(AssertionError):
+    """Raised when the fake has no route for a request (never retried, never silent)."""
+
+
+class ServiceError(Exception):
+    """Raised by handlers: the fake answers `status` with the service's error body."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(f"({code}) {message}")
+        self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
+
+    def reply(self) -> Reply:
+        body = {"error": {"code": self.code, "message": self.message}}
+        return Reply(self.status, body, dict(self.headers))
+
+
+def not_found(kind: str, name: str) -> ServiceError:
+    return ServiceError(404, "UserError", f"{kind} '{name}' could not be found.")
+
+
+def bad_request(message: str, code: str = "BadArgument") -> ServiceError:
+    return ServiceError(400, code, message)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict = field(default_factory=dict)
+
+    def encode(self) -> tuple[int, dict, bytes]:
+        headers = {"x-ms-request-id": new_id(), **self.headers}
+        if self.body is None:
+            return self.status, headers, b""
+        if isinstance(self.body, (bytes, str)):
+            data = self.body.encode() if isinstance(self.body, str) else self.body
+            return self.status, headers, data
+        headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        return self.status, headers, json.dumps(self.body).encode()
+
+
+@dataclass
+class FakeRequest:
+    method: str
+    url: str
+    headers: dict
+    body: bytes
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+    @property
+    def query(self) -> dict:
+        return dict(parse_qsl(urlsplit(self.url).query, keep_blank_values=True))
+
+    def json(self) -> Any:
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise bad_request(f"request body is not JSON: {exc}") from exc
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return default
+
+
+@dataclass
+class Call:
+    """One request as the fake saw it, with the operation name and the status answered."""
+
+    op: str
+    method: str
+    url: str
+    status: int
+    request_json: Any = None
+    headers: dict = field(default_factory=dict)
+
+    @property
+    def is_arm(self) -> bool:
+        return self.url.startswith(ARM_HOST)
+
+
+Handler = Callable[..., Reply]
+
+
+class Router:
+    def __init__(self, faults) -> None:
+        self._routes: list[tuple[str, re.Pattern, str, Handler]] = []
+        self.faults = faults
+        self.log: list[Call] = []
+        self.unmatched: list[str] = []
+
+    def add(self, method: str, pattern: str, op: str, handler: Handler) -> None:
+        """`pattern` is a regex for the whole URL without its query string."""
+        self._routes.append((method, re.compile(pattern + r"/?$", re.IGNORECASE), op, handler))
+
+    def dispatch(self, req: FakeRequest) -> Reply:
+        base = req.url.split("?", 1)[0]
+        for method, pattern, op, handler in self._routes:
+            match = pattern.match(base)
+            if method == req.method and match:
+                return self._answer(op, handler, req, match.groupdict())
+        self.unmatched.append(f"{req.method} {req.url}")
+        self.log.append(Call("<unmatched>", req.method, req.url, 0))
+        raise UnmatchedRequest(f"fake Azure has no route for {req.method} {req.url}")
+
+    def _answer(self, op: str, handler: Handler, req: FakeRequest, args: dict) -> Reply:
+        try:
+            payload = req.json() if _is_json(req) else None
+        except ServiceError:
+            payload = None
+        reply = self.faults.intercept(op, req)
+        if reply is None:
+            try:
+                reply = handler(req, **args)
+            except ServiceError as err:
+                reply = err.reply()
+        self.log.append(Call(op, req.method, req.url, reply.status, payload, dict(req.headers)))
+        return reply
+
+    # ---- the request log -------------------------------------------------------------
+    def calls(self, op: str | None = None, method: str | None = None) -> list[Call]:
+        return [
+            c for c in self.log
+            if (op is None or c.op == op) and (method is None or c.method == method)
+        ]
+
+    def arm_counts(self) -> Counter:
+        return Counter(c.op for c in self.log if c.is_arm)
+
+
+def _is_json(req: FakeRequest) -> bool:
+    ctype = (req.header("Content-Type") or "").lower()
+    return bool(req.body) and ("json" in ctype or req.body[:1] in (b"{", b"["))
+
+
+@dataclass
+class Operation:
+    id: str
+    remaining: int
+    effect: Callable[[], None]
+    error: dict | None = None
+    status: str = "InProgress"
+
+
+class Lros:
+    """Long-running operations: async-operation status URLs and delete Location URLs."""
+
+    def __init__(self, config: FakeConfig, router: Router) -> None:
+        self.config = config
+        self.ops: dict[str, Operation] = {}
+        base = (
+            re.escape(ARM_HOST) + r"/subscriptions/[^/]+/providers/" + ML_PROVIDER
+            + r"/locations/[^/]+"
+        )
+        router.add("GET", base + r"/mfeOperationsStatus/(?P<op_id>[^/]+)",
+                   "OperationStatus_Get", self._status)
+        router.add("GET", base + r"/mfeOperationResults/(?P<op_id>[^/]+)",
+                   "OperationResult_Get", self._result)
+
+    def _url(self, kind: str, op_id: str) -> str:
+        c = self.config
+        return (
+            f"{ARM_HOST}/subscriptions/{c.subscription_id}/providers/{ML_PROVIDER}"
+            f"/locations/{c.location}/{kind}/{op_id}?api-version=2023-04-01-preview"
+        )
+
+    def start(self, effect: Callable[[], None], *, error: dict | None = None,
+              polls: int | None = None) -> Operation:
+        """Begin an operation; `effect` runs once when it finishes (success or failure)."""
+        op = Operation(new_id(), self.config.lro_polls if polls is None else polls, effect, error)
+        self.ops[op.id] = op
+        if op.remaining <= 0:
+            self._finish(op)
+        return op
+
+    def accepted_put(self, body: dict, op: Operation) -> Reply:
+        headers = {"Azure-AsyncOperation": self._url("mfeOperationsStatus", op.id), **FAST_POLL}
+        return Reply(201, body, headers)
+
+    def accepted_delete(self, op: Operation) -> Reply:
+        headers = {"Location": self._url("mfeOperationResults", op.id), **FAST_POLL}
+        return Reply(202, None, headers)
+
+    def settle(self) -> None:
+        """Finish every pending operation now (as if the service caught up)."""
+        for op in list(self.ops.values()):
+            if op.status == "InProgress":
+                self._finish(op)
+
+    def _advance(self, op_id: str) -> Operation:
+        op = self.ops.get(op_id)
+        if op is None:
+            raise ServiceError(404, "NotFound", f"operation '{op_id}' not found")
+        if op.status == "InProgress":
+            if op.remaining > 0:
+                op.remaining -= 1
+            else:
+                self._finish(op)
+        return op
+
+    def _finish(self, op: Operation) -> None:
+        op.status = "Failed" if op.error else "Succeeded"
+        op.effect()
+
+    def _status(self, req: FakeRequest, op_id: str) -> Reply:
+        op = self._advance(op_id)
+        body = {"id": op.id, "name": op.id, "status": op.status}
+        if op.error:
+            body["error"] = op.error if op.status == "Failed" else None
+            if op.status != "Failed":
+                body.pop("error")
+        return Reply(200, body, dict(FAST_POLL))
+
+    def _result(self, req: FakeRequest, op_id: str) -> Reply:
+        op = self._advance(op_id)
+        if op.status == "InProgress":
+            return Reply(202, None, {"Location": req.url, **FAST_POLL})
+        if op.status == "Failed":
+            return ServiceError(400, op.error["code"], op.error["message"]).reply()
+        return Reply(200, None, {})

@@ -1,0 +1,110 @@
+"""`FakeAzure`: the stateful fake Azure ML control plane that tests drive the SDK against.
+
+It owns the wiring: one `responses` callback per HTTP method (https only; 127.0.0.1 and
+localhost pass through to real local servers), the router, the request log, faults, the
+clock and random source, and one object per resource family:
+
+    fake.workspace  workspace, discovery, datastores        (workspace.py)
+    fake.jobs       AutoML jobs, child runs, metrics          (jobs.py)
+    fake.assets     models, environments, code, data          (assets.py)
+    fake.blob       the default datastore's blob container    (blob.py)
+    fake.compute    Kubernetes computes (attach/detach)       (compute.py)
+    fake.endpoints  online endpoints, traffic, keys, tokens   (endpoints.py)
+    fake.deployments online deployments and their logs        (deployments.py)
+    fake.scoring    the endpoints' scoring URIs               (scoring.py)
+    fake.aks        AKS clusters, agent pools, extensions     (aks.py)
+"""
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+
+import responses
+
+from .arm import Call, FakeRequest, Lros, Router
+from .faults import Faults
+from .state import FakeClock, FakeConfig
+
+_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD")
+
+
+class FakeAzure:
+    def __init__(self, config: FakeConfig | None = None, *, clock: FakeClock | None = None,
+                 rng: random.Random | None = None) -> None:
+        from .aks import Aks
+        from .assets import Assets
+        from .blob import Blob
+        from .compute import Compute
+        from .deployments import Deployments
+        from .endpoints import Endpoints
+        from .jobs import Jobs
+        from .scoring import Scoring
+        from .workspace import Workspace
+
+        self.config = config or FakeConfig()
+        self.clock = clock or FakeClock()
+        self.rng = rng or random.Random(0)
+        self.faults = Faults()
+        self.router = Router(self.faults)
+        self.lros = Lros(self.config, self.router)
+        self.workspace = Workspace(self)
+        self.jobs = Jobs(self)
+        self.assets = Assets(self)
+        self.blob = Blob(self)
+        self.compute = Compute(self)
+        self.endpoints = Endpoints(self)
+        self.deployments = Deployments(self)
+        self.scoring = Scoring(self)
+        self.aks = Aks(self)
+
+    # ---- activation ----------------------------------------------------------------------
+    def install(self, mock: responses.RequestsMock) -> FakeAzure:
+        """Route every https request of `mock` to this fake."""
+        for method in _METHODS:
+            mock.add_callback(method, re.compile(r"https://.*"), self._callback)
+        mock.add_passthru(re.compile(r"http://(127\.0\.0\.1|localhost)[:/]"))
+        return self
+
+    def _callback(self, prepared) -> tuple[int, dict, bytes]:
+        body = prepared.body
+        if body is None:
+            data = b""
+        elif isinstance(body, str):
+            data = body.encode()
+        elif isinstance(body, (bytes, bytearray)):
+            data = bytes(body)
+        elif hasattr(body, "read"):
+            data = body.read()
+        else:
+            data = b"".join(bytes(chunk) for chunk in body)
+        req = FakeRequest(prepared.method.upper(), prepared.url, dict(prepared.headers), data)
+        return self.router.dispatch(req).encode()
+
+    # ---- request log ---------------------------------------------------------------------
+    def calls(self, op: str | None = None, *, method: str | None = None) -> list[Call]:
+        """Calls seen so far, optionally only those of operation `op` (e.g. `Jobs_Get`)."""
+        return self.router.calls(op, method)
+
+    def count(self, op: str) -> int:
+        return len(self.router.calls(op))
+
+    def arm_calls(self) -> list[Call]:
+        return [c for c in self.router.log if c.is_arm]
+
+    def arm_counts(self) -> Counter:
+        """ARM calls per operation name."""
+        return self.router.arm_counts()
+
+    @property
+    def unmatched(self) -> list[str]:
+        return self.router.unmatched
+
+    def reset_log(self) -> None:
+        self.router.log.clear()
+
+    # ---- time ----------------------------------------------------------------------------
+    def settle(self) -> None:
+        """Finish all pending LROs and end the stale-traffic window."""
+        self.lros.settle()
+        self.endpoints.settle()
