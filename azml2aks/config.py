@@ -287,6 +287,12 @@ class RolloutSettings(Section):
     bake_seconds: float = Field(5.0, ge=0, description="Wait at each step before probing.")
     smoke_requests: int = Field(5, ge=1)
     shadow_requests: int = Field(50, ge=0, description="Rows replayed to both colours; 0 skips shadow.")
+    p99_floor_ms: float = Field(
+        20.0, ge=0, description="p99 ratio is taken against max(live p99, this) so noise at a few ms cannot fail it (ms)."
+    )
+    agreement_tolerance: float = Field(
+        1e-6, ge=0, description="Numeric predictions agree when within this relative difference (regression)."
+    )
     probe_requests: int = Field(40, ge=1, description="Probe requests per step.")
     probe_seconds: float = Field(30.0, gt=0, description="Time limit of one step's probing.")
     probe_concurrency: int = Field(2, ge=1, le=32)
