@@ -160,7 +160,7 @@ class Assets:
         return Reply(200)
 
     def pending_upload(self, req: FakeRequest, kind: str, name: str, version: str) -> Reply:
-        blob_uri, sas_uri = self.fake.blob.reserve(f"LocalUpload/{kind}/{name}/{version}")
+        blob_uri, sas_uri = self.fake.blob.reserve(f"{kind}-upload")
         return Reply(200, {
             "blobReferenceForConsumption": {
                 "blobUri": blob_uri, "storageAccountArmId": None,

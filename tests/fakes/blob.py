@@ -13,7 +13,7 @@ import re
 from xml.sax.saxutils import escape
 
 from .arm import FakeRequest, Reply, ServiceError
-from .workspace import CONTAINER, STORAGE_ACCOUNT
+from .workspace import STORAGE_ACCOUNT
 
 HOST = f"https://{STORAGE_ACCOUNT}.blob.core.windows.net"
 SAS = "sv=2021-08-06&sr=c&sig=ZmFrZQ%3D%3D&se=2099-01-01T00%3A00%3A00Z&sp=rcwl"
@@ -32,17 +32,18 @@ class Blob:
         fake.router.add("GET", base + r"/(?P<path>.+)", "Blob_Get", self.get)
 
     def reserve(self, prefix: str) -> tuple[str, str]:
-        """A fresh folder for an upload: (blob URI, SAS URI)."""
-        uri = f"{HOST}/{CONTAINER}/{prefix}-{len(self.blobs)}-{self.fake.rng.randrange(10**8)}"
+        """A fresh temporary container for an upload: (container URI, SAS URI)."""
+        container = f"{prefix}-{self.fake.rng.randrange(16**12):012x}"
+        uri = f"{HOST}/{container}"
         return uri, f"{uri}?{SAS}"
 
     def files(self, prefix: str = "") -> dict[str, bytes]:
-        """Uploaded blobs whose path starts with `prefix` (path relative to the container)."""
+        """Uploaded blobs whose `container/path` starts with `prefix`."""
         return {k: v for k, v in self.blobs.items() if k.startswith(prefix)}
 
     def put(self, req: FakeRequest, container: str, path: str) -> Reply:
         q = req.query
-        key = path
+        key = f"{container}/{path}"
         etag = {"ETag": f'"0x{len(self.blobs):016X}"',
                 "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"}
         if q.get("comp") == "metadata":
@@ -67,6 +68,7 @@ class Blob:
                                  "true"})
 
     def head(self, req: FakeRequest, container: str, path: str) -> Reply:
+        path = f"{container}/{path}"
         if path not in self.blobs:
             return Reply(404, None, {"x-ms-error-code": "BlobNotFound"})
         meta = {f"x-ms-meta-{k}": v for k, v in self.metadata.get(path, {}).items()}
@@ -74,6 +76,7 @@ class Blob:
                                  "x-ms-blob-type": "BlockBlob", **meta})
 
     def get(self, req: FakeRequest, container: str, path: str) -> Reply:
+        path = f"{container}/{path}"
         if path not in self.blobs:
             raise ServiceError(404, "BlobNotFound", "The specified blob does not exist.",
                                {"x-ms-error-code": "BlobNotFound"})
@@ -81,11 +84,12 @@ class Blob:
 
     def container(self, req: FakeRequest, container: str) -> Reply:
         prefix = req.query.get("prefix", "")
-        names = [k for k in self.blobs if k.startswith(prefix)]
+        names = [k.split("/", 1)[1] for k in self.blobs if k.startswith(f"{container}/{prefix}")]
         items = "".join(
-            f"<Blob><Name>{escape(n)}</Name><Properties><Content-Length>{len(self.blobs[n])}"
+            f"<Blob><Name>{escape(n)}</Name><Properties><Content-Length>"
+            f"{len(self.blobs[container + '/' + n])}"
             "</Content-Length><BlobType>BlockBlob</BlobType></Properties><Metadata>"
-            + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in self.metadata.get(n, {}).items())
+            + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in self.metadata.get(f"{container}/{n}", {}).items())
             + "</Metadata></Blob>" for n in names)
         xml = (f'<?xml version="1.0" encoding="utf-8"?><EnumerationResults '
                f'ServiceEndpoint="{HOST}/" ContainerName="{container}"><Prefix>{escape(prefix)}'
