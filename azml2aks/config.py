@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from azml2aks import metrics as M
 
@@ -123,17 +123,25 @@ class AutoMLSettings(Section):
     featurization: Featurization = Field(default_factory=Featurization)
     forecasting: Forecasting | None = None
 
+    @field_validator("primary_metric")
+    @classmethod
+    def _metric_fits_task(cls, value: str | None, info: ValidationInfo) -> str | None:
+        task = info.data.get("task")
+        if value is None or task is None:
+            return value
+        allowed = M.PRIMARY_METRICS[task]
+        if value not in allowed:
+            near = M.closest(value, allowed)
+            raise ValueError(
+                f"{value!r} does not fit task {task!r}; use one of {', '.join(allowed)}"
+                + (f" (did you mean {near!r}?)" if near else "")
+            )
+        return value
+
     @model_validator(mode="after")
     def _fits_task(self) -> AutoMLSettings:
-        allowed = M.PRIMARY_METRICS[self.task]
         if self.primary_metric is None:
             self.primary_metric = M.DEFAULT_METRIC[self.task]
-        elif self.primary_metric not in allowed:
-            near = M.closest(self.primary_metric, allowed)
-            raise ValueError(
-                f"primary_metric {self.primary_metric!r} does not fit task {self.task!r}; "
-                f"use one of {', '.join(allowed)}" + (f" (did you mean {near!r}?)" if near else "")
-            )
         if self.task == "forecasting" and not (self.forecasting and self.forecasting.time_column_name):
             raise ValueError(
                 "task 'forecasting' needs forecasting.time_column_name "
@@ -279,6 +287,12 @@ class Gates(Section):
         0.05, ge=0, description="Online primary metric may be worse than the registered one by this much."
     )
     inconclusive_holds: int = Field(1, ge=0, description="Times an inconclusive step is held before failing.")
+    p99_floor_ms: float = Field(
+        20.0, ge=0, description="p99 ratio is taken against max(live p99, this) so noise at a few ms cannot fail it (ms)."
+    )
+    agreement_tolerance: float = Field(
+        1e-6, ge=0, description="Numeric predictions agree when within this relative difference (regression)."
+    )
 
 
 class RolloutSettings(Section):
@@ -287,12 +301,6 @@ class RolloutSettings(Section):
     bake_seconds: float = Field(5.0, ge=0, description="Wait at each step before probing.")
     smoke_requests: int = Field(5, ge=1)
     shadow_requests: int = Field(50, ge=0, description="Rows replayed to both colours; 0 skips shadow.")
-    p99_floor_ms: float = Field(
-        20.0, ge=0, description="p99 ratio is taken against max(live p99, this) so noise at a few ms cannot fail it (ms)."
-    )
-    agreement_tolerance: float = Field(
-        1e-6, ge=0, description="Numeric predictions agree when within this relative difference (regression)."
-    )
     probe_requests: int = Field(40, ge=1, description="Probe requests per step.")
     probe_seconds: float = Field(30.0, gt=0, description="Time limit of one step's probing.")
     probe_concurrency: int = Field(2, ge=1, le=32)

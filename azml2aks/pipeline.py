@@ -1,0 +1,212 @@
+"""The story of a pipeline: train → register → package → attach → deploy.
+
+:class:`Pipeline` runs one stage per method, each returning a typed result that the run
+journal records. ``run()`` chains them; with ``resume=True`` it skips stages the latest run
+already finished. Progress goes to the ``on_event`` callback as plain dicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from azml2aks import metrics as M
+from azml2aks.backends import get_backend
+from azml2aks.backends.base import EventSink, ignore_event
+from azml2aks.config import PipelineConfig
+from azml2aks.configfile import load_config
+from azml2aks.errors import GateError, NotFoundError
+from azml2aks.journal import Journal
+from azml2aks.lineage import lineage_tags
+from azml2aks.results import DeployResult, ModelVersion, PackageResult, TrainResult
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("train", "register", "package", "attach", "deploy")
+
+
+class Pipeline:
+    """One pipeline.yaml bound to a backend and a work dir."""
+
+    def __init__(self, config: PipelineConfig, *, path: Path, backend: str | None = None,
+                 workdir: Path | None = None, on_event: EventSink = ignore_event) -> None:
+        self.config = config
+        self.path = path
+        self.base_dir = path.parent
+        self.backend_name = backend or config.workspace.default_backend()
+        wd = Path(workdir) if workdir else Path(os.environ.get("AZML2AKS_WORKDIR") or config.local.workdir)
+        self.workdir = (wd if wd.is_absolute() else self.base_dir / wd).resolve()
+        self.on_event = on_event
+        self.backend = get_backend(self.backend_name, config, base_dir=self.base_dir, workdir=self.workdir)
+        self._journal: Journal | None = None
+
+    # --- journal -----------------------------------------------------------------------------
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:
+            self._journal = Journal.latest(self.workdir) or self._new_journal()
+        return self._journal
+
+    def _new_journal(self) -> Journal:
+        self._journal = Journal.start(self.workdir, pipeline=str(self.path), backend=self.backend_name)
+        return self._journal
+
+    def _finish(self, stage: str, result: Any) -> Any:
+        self.journal.record(stage, result.to_dict())
+        self.on_event({"event": "stage", "stage": stage, "status": "done"})
+        return result
+
+    # --- train -------------------------------------------------------------------------------
+    def train(self, *, wait: bool = True) -> TrainResult:
+        """Submit the AutoML job; with ``wait`` follow it to the end."""
+        self._new_journal()
+        self.on_event({"event": "stage", "stage": "train", "status": "started", "backend": self.backend_name})
+        job = self.backend.submit_automl_job(self.config, on_event=self.on_event)
+        result = self.backend.wait_job(job, on_event=self.on_event) if wait else self.backend.get_job(job)
+        return self._finish("train", result)
+
+    def wait(self, job_name: str | None = None) -> TrainResult:
+        """Follow a submitted job (``train --no-wait``) to its end."""
+        name = job_name or self._journal_value("train", "job_name", "a job name (train first)")
+        return self._finish("train", self.backend.wait_job(name, on_event=self.on_event))
+
+    # --- register ----------------------------------------------------------------------------
+    def register(self, job: TrainResult | str | None = None, *, force: bool = False) -> ModelVersion:
+        """Register the best child run of ``job`` (default: the latest trained job)."""
+        if job is None:
+            job = self._journal_value("train", "job_name", "a trained job (run `azml2aks train` first)")
+        result = self.backend.get_job(job) if isinstance(job, str) else job
+        if result.status != "Completed":
+            raise GateError(f"job {result.job_name} is {result.status}, not Completed; nothing registered",
+                            hint=f"wait for it with `azml2aks wait {self.path} {result.job_name}`")
+        children = [c for c in self.backend.list_child_runs(result.job_name) if c.metric_value is not None]
+        if not children:
+            raise NotFoundError(f"job {result.job_name} has no finished child run with {result.primary_metric}")
+        metric = result.primary_metric
+        best = next((c for c in children if c.run_id == result.best_child_run_id), None)
+        if best is None:
+            best = max(children, key=lambda c: c.metric_value if M.higher_is_better(metric) else -c.metric_value)
+        threshold = self.config.model.min_metric
+        if threshold is not None and not M.meets(best.metric_value, threshold, metric):
+            raise GateError(
+                f"best {metric} is {best.metric_value:.4f} ({best.algorithm}, child run {best.run_id}), "
+                f"{'below' if M.higher_is_better(metric) else 'above'} model.min_metric {threshold}; nothing registered",
+                hint="train longer (limits.timeout_minutes), improve the data, or lower model.min_metric",
+            )
+        name = self.config.model_name
+        tags = {**self.config.model.tags, **lineage_tags(
+            job_name=result.job_name, child_run_id=best.run_id, metric=metric, value=best.metric_value,
+            data_ref=result.training_data, data_sha256=result.training_data_sha256, directory=self.base_dir)}
+        tags["azml2aks.algorithm"] = best.algorithm
+        model = self.backend.register_model(name, result, best, tags=tags, description=self.config.model.description)
+        moved = self._move_alias(model, force=force)
+        model = dataclasses.replace(self.backend.get_model(name, model.version), reused=model.reused)
+        self.on_event({"event": "registered", "model": model.ref, "reused": model.reused, "alias_moved": moved})
+        return self._finish("register", model)
+
+    def _move_alias(self, model: ModelVersion, *, force: bool) -> bool:
+        alias = self.config.model.alias
+        try:
+            current = self.backend.get_model(model.name, alias=alias)
+        except NotFoundError:
+            current = None
+        if current is not None and current.version == model.version:
+            return False
+        beats = current is None or current.metric_value is None or (
+            model.metric_value is not None and M.is_better(model.metric_value, current.metric_value, model.metric_name))
+        if beats or force:
+            self.backend.set_model_alias(model.name, alias, model.version)
+            return True
+        logger.info("alias %s stays on %s: %s does not beat it", alias, current.ref, model.ref)
+        return False
+
+    def models(self) -> list[ModelVersion]:
+        return self.backend.list_models(self.config.model_name)
+
+    def resolve_model(self, ref: str | None = None) -> ModelVersion:
+        """``NAME:VERSION``, ``NAME@alias``, ``NAME`` (latest), or the latest registered in this run."""
+        if ref is None:
+            stage = self.journal.stage("register")
+            if stage:
+                return self.backend.get_model(stage["result"]["name"], stage["result"]["version"])
+            return self.backend.get_model(self.config.model_name)
+        if "@" in ref:
+            name, alias = ref.split("@", 1)
+            return self.backend.get_model(name, alias=alias)
+        name, _, version = ref.partition(":")
+        return self.backend.get_model(name, version or None)
+
+    # --- package -----------------------------------------------------------------------------
+    def package(self, model: ModelVersion | str | None = None, *, contract: bool = True) -> PackageResult:
+        """Generate score.py + conda.yaml for ``model``, prove them, register the environment."""
+        from azml2aks.package import package_model
+
+        mv = model if isinstance(model, ModelVersion) else self.resolve_model(model)
+        build = self.base_dir / "build"
+        model_dir = self.backend.download_model(mv, build / f"{mv.name}-{mv.version}")
+        result = package_model(self.config, mv, model_dir, build, run_contract=contract, on_event=self.on_event)
+        version, reused = self.backend.register_environment(
+            self.config.environment_name, conda_file=Path(result.directory) / "conda.yaml",
+            image=self.config.environment.image, fingerprint=result.fingerprint)
+        result = dataclasses.replace(result, environment_name=self.config.environment_name,
+                                     environment_version=version, environment_reused=reused)
+        return self._finish("package", result)
+
+    # --- attach ------------------------------------------------------------------------------
+    def attach(self):
+        return self._finish("attach", self.backend.attach_compute(self.config))
+
+    # --- deploy ------------------------------------------------------------------------------
+    def deploy(self, package: PackageResult | None = None, *, dry_run: bool = False) -> DeployResult:
+        from azml2aks import deploy as D
+
+        if package is None and not dry_run:
+            stage = self.journal.stage("package")
+            if stage is None:
+                package = self.package()
+            else:
+                package = PackageResult(**{k: tuple(v) if isinstance(v, list) else v
+                                           for k, v in stage["result"].items()})
+        result = D.deploy(self, package, dry_run=dry_run)
+        return result if dry_run else self._finish("deploy", result)
+
+    # --- all ---------------------------------------------------------------------------------
+    def run(self, *, resume: bool = False, dry_run: bool = False) -> dict[str, Any]:
+        """All stages in order; ``resume`` skips what the latest run already finished."""
+        done = {s for s in STAGES if resume and self.journal.stage(s)} if resume else set()
+        out: dict[str, Any] = {}
+        if dry_run:
+            return {"deploy": self.deploy(dry_run=True).to_dict()}
+        job = model = package = None
+        if "train" not in done:
+            job = self.train()
+            out["train"] = job.to_dict()
+        if "register" not in done:
+            model = self.register(job)
+            out["register"] = model.to_dict()
+        if "package" not in done:
+            package = self.package(model)
+            out["package"] = package.to_dict()
+        if "attach" not in done:
+            out["attach"] = self.attach().to_dict()
+        if "deploy" not in done:
+            out["deploy"] = self.deploy(package).to_dict()
+        out["run_id"] = self.journal.run_id
+        return out
+
+    def _journal_value(self, stage: str, key: str, what: str) -> Any:
+        found = self.journal.stage(stage)
+        if not found:
+            raise NotFoundError(f"no {what} in the work dir {self.workdir}")
+        return found["result"][key]
+
+
+def load_pipeline(path: str | os.PathLike, *, backend: str | None = None, workdir: str | os.PathLike | None = None,
+                  on_event: EventSink = ignore_event) -> Pipeline:
+    """Read pipeline.yaml and bind it to a backend: ``load_pipeline("pipeline.yaml").train()``."""
+    p = Path(path).resolve()
+    config = load_config(p)
+    return Pipeline(config, path=p, backend=backend, workdir=Path(workdir) if workdir else None, on_event=on_event)
