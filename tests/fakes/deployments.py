@@ -118,6 +118,9 @@ class Deployments:
             **{k: v for k, v in props.items() if v is not None},
             "provisioningState": "Updating" if existing else "Creating",
         }
+        if ep.is_kubernetes:
+            props["containerResourceRequirements"] = _echo_resources(
+                props["containerResourceRequirements"])
         if ep.is_kubernetes and not props.get("instanceType"):
             props["instanceType"] = self.fake.compute.default_instance_type(self._compute(ep))
         record = {
@@ -126,7 +129,8 @@ class Deployments:
             "location": body.get("location") or self.fake.config.location,
             "kind": body.get("kind") or ("Kubernetes" if ep.is_kubernetes else "Managed"),
             "tags": body.get("tags") or {}, "identity": body.get("identity"),
-            "sku": body.get("sku") or {"name": "Default", "capacity": 1},
+            "sku": body.get("sku") or {"name": "Default", "tier": "Standard", "size": None,
+                                       "family": None, "capacity": 1},
             "properties": props,
             "systemData": system_data(self.fake.clock,
                                       existing["systemData"] if existing else None),
@@ -232,6 +236,15 @@ class Deployments:
                                    "inference-server was OOMKilled. MLflow models on Kubernetes "
                                    "need at least 2 CPU and 4Gi memory requests."}
         return None
+
+
+def _echo_resources(resources: dict) -> dict:
+    """The service echoes requests and limits with every key (unset ones as null)."""
+    out = {}
+    for part in ("containerResourceRequests", "containerResourceLimits"):
+        given = resources.get(part) or {}
+        out[part] = {"cpu": None, "memory": None, "gpu": None, **given}
+    return out
 
 
 def _probe() -> dict:

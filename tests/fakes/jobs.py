@@ -25,6 +25,11 @@ DEFAULT_CHILDREN = (
     {"algorithm": "LogisticRegression", "preprocessor": "MaxAbsScaler", "score": 0.84},
 )
 
+#: what the service fills into `taskDetails.limitSettings` of a tabular task.
+LIMIT_DEFAULTS = {"maxTrials": 1000, "maxConcurrentTrials": 1, "maxCoresPerTrial": -1,
+                  "timeout": "PT6H", "trialTimeout": "PT30M", "enableEarlyTermination": True,
+                  "exitScore": None}
+
 
 @dataclass
 class JobRecord:
@@ -105,6 +110,8 @@ class Jobs:
         if name in self.records:
             raise ServiceError(409, "UserError", f"A job with name '{name}' already exists. "
                                "Job names must be unique in a workspace.")
+        props["taskDetails"] = {**task, "limitSettings": {**LIMIT_DEFAULTS,
+                                                           **(task.get("limitSettings") or {})}}
         rec = JobRecord(name, props, system_data(self.fake.clock))
         rec.failure = self.fake.faults.take_job_failure(name)
         rec.children = [

@@ -1,0 +1,2 @@
+"""Fixtures for the Azure tests: the fake control plane and an MLClient pointed at it."""
+from tests.fakes.fixtures import fake_azure, fake_credential, ml_client  # noqa: F401
