@@ -1,0 +1,43 @@
+# azml2aks — every target creates .venv and installs what it needs first.
+#   make demo    the whole product on this machine (local backend)
+#   make test    the offline test suite
+#   make bench   benchmarks (ratios measured side by side; never part of the tests)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIPELINE ?= examples/wine-classification/pipeline.yaml
+
+.PHONY: venv test lint bench demo demo-down clean train register package deploy
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check azml2aks tests bench examples
+
+bench: venv
+	$(BIN)/python -m bench
+
+demo: venv
+	$(BIN)/python examples/demo.py
+
+demo-down: venv
+	$(BIN)/azml2aks local down $(PIPELINE)
+
+# One stage at a time (PIPELINE=... BACKEND=azure to point elsewhere).
+BACKEND ?= local
+train register package deploy: venv
+	$(BIN)/azml2aks $@ $(PIPELINE) --backend $(BACKEND)
+
+clean:
+	rm -rf build .pytest_cache examples/*/.azml2aks examples/*/build
