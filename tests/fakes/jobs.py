@@ -31,6 +31,12 @@ LIMIT_DEFAULTS = {"maxTrials": 1000, "maxConcurrentTrials": 1, "maxCoresPerTrial
                   "exitScore": None}
 
 
+def metric_name(rest_name: str) -> str:
+    if rest_name.startswith("AUC"):
+        return "AUC_" + rest_name[3:].lower()
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", rest_name).lower()
+
+
 @dataclass
 class JobRecord:
     name: str
@@ -44,8 +50,9 @@ class JobRecord:
 
     @property
     def primary_metric(self) -> str:
+        """The metric name AutoML logs (`Accuracy` -> `accuracy`, `AUCWeighted` -> `AUC_weighted`)."""
         task = self.properties.get("taskDetails") or {}
-        return task.get("primaryMetric") or "accuracy"
+        return metric_name(task.get("primaryMetric") or "Accuracy")
 
     def status(self, queued: int, running: int) -> str:
         if self.canceled:
