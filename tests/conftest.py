@@ -15,3 +15,32 @@ def _isolated_environment(tmp_path_factory, monkeypatch):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     yield
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def copy_example(destination, name: str = "wine-classification", *, max_trials: int = 6, seed: int | None = None):
+    """Copy examples/<name> to ``destination`` with a small trial budget; return its pipeline.yaml."""
+    import shutil
+
+    target = destination / name
+    shutil.copytree(REPO / "examples" / name, target, ignore=shutil.ignore_patterns(".azml2aks", "build"))
+    pipeline = target / "pipeline.yaml"
+    text = pipeline.read_text().replace("${AZML2AKS_MAX_TRIALS:-12}", str(max_trials))
+    if seed is not None:
+        text = text.replace("${AZML2AKS_SEED:-42}", str(seed)).replace("${AZML2AKS_SEED:-7}", str(seed))
+    pipeline.write_text(text)
+    return pipeline
+
+
+@pytest.fixture(scope="session")
+def trained_wine(tmp_path_factory):
+    """A wine pipeline trained and registered once per session: (pipeline.yaml path, job, model)."""
+    from azml2aks.pipeline import load_pipeline
+
+    pipeline = copy_example(tmp_path_factory.mktemp("trained"))
+    p = load_pipeline(pipeline)
+    job = p.train()
+    model = p.register(job)
+    return pipeline, job, model

@@ -118,7 +118,8 @@ def plan_search(settings: AutoMLSettings, local: LocalSettings, *, has_validatio
         flaml_task=family,
         estimators=estimators,
         time_budget=float(budget),
-        max_iter=settings.limits.max_trials,
+        # FLAML's max_iter=1 fits its starting point without evaluating it; 2 evaluates one trial
+        max_iter=max(2, settings.limits.max_trials),
         eval=eval_args,
         warnings=warnings,
     )
