@@ -1,0 +1,261 @@
+"""Local online endpoints: the deploy half of the backend port on one machine.
+
+An endpoint is a folder ``<workdir>/endpoints/<name>/`` holding
+
+    state.json   traffic, each colour's inference server (pid, port, log), the router's pid/port
+    keys.json    primary and secondary keys (mode 0600; never logged)
+    logs/        router.log, <colour>.log
+
+plus two kinds of process started through :mod:`processes` and found again by pid: the
+router (:mod:`router`, weighted traffic, key auth, pin header) and one inference server per
+colour (:mod:`serving`). Writers replace state.json atomically under a lock; the router
+reloads it on change, so traffic changes are atomic. A dead router is restarted on its old
+port from the files, so state survives it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from azml2aks.backends.base import EndpointKeys, EndpointState
+from azml2aks.backends.local import processes, serving
+from azml2aks.errors import BackendError, ConfigError, NotFoundError
+
+if TYPE_CHECKING:
+    from azml2aks.config import PipelineConfig
+    from azml2aks.results import ModelVersion
+
+logger = logging.getLogger(__name__)
+
+
+class LocalEndpoints:
+    """Endpoints under ``workdir``; implements get_endpoint … get_logs of the Backend port."""
+
+    def __init__(self, workdir: str | os.PathLike, *, startup_timeout: float = 60.0, workers: int = 1,
+                 router_port: int = 0) -> None:
+        self.root = Path(workdir).resolve() / "endpoints"
+        self.startup_timeout = startup_timeout
+        self.workers = workers
+        self.router_port = router_port
+
+    # --- files ---------------------------------------------------------------------------
+    def _dir(self, name: str) -> Path:
+        return self.root / name
+
+    def _read(self, name: str) -> dict[str, Any]:
+        path = self._dir(name) / "state.json"
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            raise NotFoundError(f"local endpoint {name!r} does not exist under {self.root}",
+                                hint="run `azml2aks deploy PIPELINE` to create it") from None
+
+    def _write(self, name: str, state: dict[str, Any]) -> None:
+        state["generation"] = int(state.get("generation", 0)) + 1
+        path = self._dir(name) / "state.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
+        os.replace(tmp, path)
+
+    @contextlib.contextmanager
+    def _locked(self, name: str) -> Iterator[None]:
+        folder = self._dir(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _view(self, state: dict[str, Any]) -> EndpointState:
+        router = state.get("router") or {}
+        alive = bool(router.get("pid")) and processes.is_alive(router["pid"])
+        return EndpointState(state["name"], state["scoring_uri"], dict(state["traffic"]),
+                             sorted(state["deployments"]), "Succeeded" if alive else "RouterDown")
+
+    # --- the port ------------------------------------------------------------------------
+    def get_endpoint(self, name: str) -> EndpointState:
+        return self._view(self._read(name))
+
+    def ensure_endpoint(self, config: PipelineConfig) -> EndpointState:
+        """Create the endpoint (keys, router) when missing; restart a dead router; never
+        touches traffic."""
+        name = config.endpoint.name
+        timeout_ms = config.deployment.request_settings.request_timeout_ms
+        with self._locked(name):
+            folder = self._dir(name)
+            try:
+                state = self._read(name)
+            except NotFoundError:
+                port = self.router_port or processes.free_port()
+                state = {"name": name, "traffic": {}, "deployments": {}, "generation": 0,
+                         "router": {"port": port},
+                         "scoring_uri": f"http://{processes.LOOPBACK}:{port}/api/v1/endpoint/{name}/score"}
+            keys = folder / "keys.json"
+            if not keys.exists():
+                fd = os.open(keys, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    json.dump({"primaryKey": secrets.token_urlsafe(32),
+                               "secondaryKey": secrets.token_urlsafe(32)}, f)
+            if state.get("request_timeout_ms") != timeout_ms:
+                state["request_timeout_ms"] = timeout_ms
+                self._write(name, state)
+            self._ensure_router(name, state)
+            return self._view(state)
+
+    def _ensure_router(self, name: str, state: dict[str, Any]) -> None:
+        router = state["router"]
+        if router.get("pid") and processes.is_alive(router["pid"]):
+            return
+        log = self._dir(name) / "logs" / "router.log"
+        argv = [sys.executable, "-m", "azml2aks.backends.local.router",
+                "--state", str(self._dir(name) / "state.json"), "--port", str(router["port"])]
+        pid = processes.spawn(argv, env=dict(os.environ), log_path=log)
+        router["pid"] = pid
+        self._write(name, state)
+        processes.wait_http(f"http://{processes.LOOPBACK}:{router['port']}/", timeout=15, pid=pid, log_path=log)
+        logger.info("router of endpoint %s listening on port %s (pid %s)", name, router["port"], pid)
+
+    def create_or_update_deployment(self, config: PipelineConfig, colour: str, *, package_dir: Path,
+                                    model_dir: Path, model: ModelVersion | None = None) -> None:
+        """Start colour ``colour`` at 0 % traffic; raises BackendError (with the log tail) when its
+        inference server does not come up. A colour with live traffic is never replaced."""
+        name = config.endpoint.name
+        with self._locked(name):
+            state = self._read(name)
+            if state["traffic"].get(colour, 0) > 0:
+                raise BackendError(f"deployment {colour!r} of endpoint {name!r} has "
+                                   f"{state['traffic'][colour]} % live traffic and cannot be replaced")
+            old = state["deployments"].get(colour, {}).get("server")
+            state["deployments"][colour] = {"status": "Creating", "model": getattr(model, "ref", None),
+                                            "package_dir": str(package_dir), "model_dir": str(model_dir),
+                                            "log_path": str(self._dir(name) / "logs" / f"{colour}.log")}
+            state["traffic"].setdefault(colour, 0)
+            self._write(name, state)
+        if old:
+            serving.InferenceServer.from_dict(old).stop()
+        log = Path(state["deployments"][colour]["log_path"])
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("")  # each deployment starts a fresh log
+        try:
+            server = serving.start_inference_server(
+                package_dir, model_dir, workers=self.workers, log_path=log,
+                startup_timeout=self.startup_timeout, extra_env=config.deployment.environment_variables)
+        except BackendError:
+            self._set_status(name, colour, "Failed", None)
+            raise
+        self._set_status(name, colour, "Succeeded", server.to_dict())
+
+    def _set_status(self, name: str, colour: str, status: str, server: dict | None) -> None:
+        with self._locked(name):
+            state = self._read(name)
+            dep = state["deployments"].setdefault(colour, {})
+            dep.update(status=status, server=server, updated=time.time())
+            self._write(name, state)
+
+    def delete_deployment(self, endpoint: str, colour: str) -> None:
+        with self._locked(endpoint):
+            state = self._read(endpoint)
+            if state["traffic"].get(colour, 0) > 0:
+                raise BackendError(f"deployment {colour!r} has {state['traffic'][colour]} % live traffic; "
+                                   "move it away before deleting", hint="azml2aks traffic PIPELINE ...")
+            dep = state["deployments"].pop(colour, None)
+            state["traffic"].pop(colour, None)
+            self._write(endpoint, state)
+        if dep and dep.get("server"):
+            serving.InferenceServer.from_dict(dep["server"]).stop()
+
+    def set_traffic(self, endpoint: str, traffic: dict[str, int]) -> dict[str, int]:
+        """Replace the live split (colours not named go to 0) and wait until the router serves it."""
+        with self._locked(endpoint):
+            state = self._read(endpoint)
+            unknown = sorted(set(traffic) - set(state["deployments"]))
+            if unknown:
+                raise ConfigError(f"endpoint {endpoint!r} has no deployment {unknown[0]!r}; "
+                                  f"deployments: {sorted(state['deployments'])}")
+            new = {c: int(traffic.get(c, 0)) for c in state["deployments"]}
+            if any(p < 0 or p > 100 for p in new.values()) or sum(new.values()) not in (0, 100):
+                raise ConfigError(f"live traffic must be whole percentages summing to 100 (or 0); got {new}")
+            not_ready = [c for c, p in new.items() if p > 0 and state["deployments"][c].get("status") != "Succeeded"]
+            if not_ready:
+                raise BackendError(f"deployment {not_ready[0]!r} is not ready; it cannot take live traffic")
+            state["traffic"] = new
+            self._write(endpoint, state)
+            self._ensure_router(endpoint, state)
+            generation = state["generation"]
+        self._await_generation(state, generation)
+        return new
+
+    def _await_generation(self, state: dict[str, Any], generation: int, timeout: float = 10.0) -> None:
+        import urllib.request
+
+        url = f"http://{processes.LOOPBACK}:{state['router']['port']}/"
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+                    if json.loads(resp.read()).get("generation", 0) >= generation:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise BackendError(f"the router at {url} did not pick up traffic generation {generation}")
+            time.sleep(0.05)
+
+    def get_keys(self, endpoint: str) -> EndpointKeys:
+        self._read(endpoint)
+        data = json.loads((self._dir(endpoint) / "keys.json").read_text())
+        return EndpointKeys(data["primaryKey"], data["secondaryKey"])
+
+    def get_logs(self, endpoint: str, colour: str, *, tail: int = 50) -> str:
+        state = self._read(endpoint)
+        dep = state["deployments"].get(colour)
+        if dep is None:
+            raise NotFoundError(f"endpoint {endpoint!r} has no deployment {colour!r}; "
+                                f"deployments: {sorted(state['deployments'])}")
+        return processes.log_tail(dep["log_path"], lines=tail)
+
+    # --- local only ----------------------------------------------------------------------
+    def deployment_health(self, endpoint: str) -> dict[str, dict[str, Any]]:
+        """Each colour's status, pid, port and whether its process is alive."""
+        state = self._read(endpoint)
+        out = {}
+        for colour, dep in state["deployments"].items():
+            server = dep.get("server") or {}
+            out[colour] = {"status": dep.get("status"), "model": dep.get("model"), "pid": server.get("pid"),
+                           "port": server.get("port"),
+                           "alive": bool(server.get("pid")) and processes.is_alive(server["pid"])}
+        return out
+
+    def stop_endpoint(self, name: str) -> list[int]:
+        """Stop the router and every colour of ``name``, forget its state; return the pids stopped.
+        Succeeds when the endpoint does not exist."""
+        try:
+            state = self._read(name)
+        except NotFoundError:
+            return []
+        pids = []
+        for dep in state["deployments"].values():
+            if dep.get("server"):
+                serving.InferenceServer.from_dict(dep["server"]).stop()
+                pids.append(dep["server"]["pid"])
+        if state["router"].get("pid"):
+            processes.terminate(state["router"]["pid"])
+            pids.append(state["router"]["pid"])
+        for leftover in ("state.json", "keys.json"):
+            (self._dir(name) / leftover).unlink(missing_ok=True)
+        return pids
+
+    def list_endpoints(self) -> list[str]:
+        return sorted(p.parent.name for p in self.root.glob("*/state.json")) if self.root.exists() else []

@@ -1,0 +1,87 @@
+"""Fixtures for local end-to-end tests: a tiny sklearn model, a hand-written score.py whose
+behaviour is set per colour by environment variables, hold-out rows, and endpoints that are
+always stopped (by pid) at the end of a test.
+
+Fault knobs read by the score.py (set through ``deployment.environment_variables``):
+``FAULT_INIT`` (init raises), ``FAULT_FLIP`` (wrong predictions), ``FAULT_DELAY_MS`` (slow).
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+SCORE_PY = '''
+import json, os, pickle, time
+
+model = None
+
+def init():
+    global model
+    if os.environ.get("FAULT_INIT"):
+        raise RuntimeError("FAULT_INIT: the model file is corrupt")
+    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model.pkl"), "rb") as f:
+        model = pickle.load(f)
+
+def run(raw_data):
+    delay = float(os.environ.get("FAULT_DELAY_MS", "0"))
+    if delay:
+        time.sleep(delay / 1000)
+    data = json.loads(raw_data)["input_data"]
+    predictions = model.predict(data["data"])
+    if os.environ.get("FAULT_FLIP"):
+        predictions = (predictions + 1) % 3
+    return predictions.tolist()
+'''
+
+
+@pytest.fixture(scope="session")
+def iris_files(tmp_path_factory):
+    """(package_dir, model_dir, csv) for a logistic regression on iris."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    root = tmp_path_factory.mktemp("iris")
+    frame = load_iris(as_frame=True).frame
+    features = frame.drop(columns=["target"])
+    model = LogisticRegression(max_iter=500).fit(features.to_numpy(), frame["target"])
+    (root / "model").mkdir()
+    (root / "model" / "model.pkl").write_bytes(pickle.dumps(model))
+    (root / "pkg").mkdir()
+    (root / "pkg" / "score.py").write_text(SCORE_PY)
+    frame.to_csv(root / "iris.csv", index=False)
+    return root / "pkg", root / "model", root / "iris.csv"
+
+
+def make_config(tmp_path, csv, *, endpoint="iris-ep", env=None, **rollout):
+    from azml2aks.config import PipelineConfig
+
+    settings = {"bake_seconds": 0, "smoke_requests": 3, "shadow_requests": 12, "probe_requests": 12,
+                "probe_seconds": 20, "gates": {"min_samples": 10, "max_p99_ms": 2000}, **rollout}
+    return PipelineConfig.model_validate({
+        "automl": {"task": "classification", "target_column_name": "target", "training_data": str(csv)},
+        "endpoint": {"name": endpoint},
+        "deployment": {"environment_variables": env or {}},
+        "rollout": settings,
+        "local": {"workdir": str(tmp_path / "work")},
+    })
+
+
+@pytest.fixture
+def endpoints(tmp_path):
+    """LocalEndpoints under tmp_path; every endpoint it made is stopped at the end."""
+    from azml2aks.backends.local.endpoints import LocalEndpoints
+
+    eps = LocalEndpoints(tmp_path / "work", startup_timeout=60)
+    yield eps
+    for name in eps.list_endpoints():
+        eps.stop_endpoint(name)
+
+
+@pytest.fixture
+def payloads(iris_files):
+    from azml2aks.deploy import load_holdout
+
+    _, _, csv = iris_files
+    return load_holdout(make_config(csv.parent, csv), csv.parent)
