@@ -127,7 +127,7 @@ def package_model(
     info = read_model_info(model_dir)
     task = config.automl.task
     columns: list[scoring.Column] = info["columns"]
-    records = scoring.sample_records(columns, info["example"], n=config.scoring.sample_rows)
+    n_sample = config.scoring.sample_rows
     method = config.scoring.default_method
     forecasting: dict[str, Any] = {}
     if task == "forecasting":
@@ -140,6 +140,9 @@ def package_model(
             "frequency": fc.frequency if fc else None,
         }
         method = "predict"
+        if forecasting["forecast_horizon"]:  # the sample must itself fit the horizon
+            n_sample = min(n_sample, forecasting["forecast_horizon"])
+    records = scoring.sample_records(columns, info["example"], n=n_sample)
     score_py = scoring.render_score_py(
         task=task, columns=columns, model_ref=model.ref, sample_records=records, loader=info["loader"],
         max_body_bytes=config.scoring.max_body_bytes, default_method=method, **forecasting,

@@ -127,7 +127,8 @@ def load_score_module(model_dir, tmp_path, monkeypatch, *, task="classification"
     info = read_model_info(model_dir)
     text = scoring.render_score_py(
         task=task, columns=info["columns"], model_ref="m:1", loader=info["loader"],
-        sample_records=scoring.sample_records(info["columns"], info["example"]),
+        sample_records=scoring.sample_records(info["columns"], info["example"],
+                                              n=min(3, forecasting.get("forecast_horizon") or 3)),
         max_body_bytes=max_body_bytes, **forecasting,
     )
     path = tmp_path / f"score_{task}.py"
