@@ -1,0 +1,333 @@
+"""The deploy stage and the endpoint verbs: the rollout engine driven against a backend.
+
+:func:`deploy` ensures the endpoint (never zeroing traffic), then runs
+:class:`azml2aks.rollout.Rollout`: create the idle colour at 0 %, smoke test it pinned,
+shadow-compare it with the live colour, walk the ladder with gates, then promote, or restore
+the last good split and raise :class:`RolloutAborted` (exit 4). The engine decides; this
+module only executes its actions (backend calls, :mod:`probe` traffic, the injected
+``sleep``) and reports each step's gate figures as events.
+
+The verbs ``status``, ``set_traffic``, ``promote``, ``rollback``, ``invoke``, ``logs`` and
+``local_down`` work on the endpoint named in pipeline.yaml. ``pipeline`` below is an
+:class:`azml2aks.pipeline.Pipeline` (config, base_dir, workdir, backend, on_event).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from azml2aks import probe as P
+from azml2aks import rollout as R
+from azml2aks.backends.base import EventSink, ignore_event
+from azml2aks.config import PipelineConfig
+from azml2aks.errors import Azml2aksError, ConfigError, NotFoundError, RolloutAborted, UnsupportedError
+from azml2aks.results import DeployResult, ModelVersion, PackageResult
+
+logger = logging.getLogger(__name__)
+
+HOLDOUT_ROWS = 200
+
+
+def endpoints_of(pipeline: Any):
+    """The object implementing the deploy half of the backend port for ``pipeline``."""
+    backend = pipeline.backend
+    if hasattr(backend, "set_traffic"):
+        return backend
+    if getattr(backend, "name", None) == "local":
+        from azml2aks.backends.local.endpoints import LocalEndpoints
+
+        local = pipeline.config.local
+        return LocalEndpoints(pipeline.workdir, startup_timeout=local.startup_timeout_seconds,
+                              workers=local.workers, router_port=local.router_port)
+    raise UnsupportedError(f"the {getattr(backend, 'name', '?')} backend cannot deploy endpoints yet")
+
+
+def load_holdout(config: PipelineConfig, base_dir: Path, *, limit: int = HOLDOUT_ROWS) -> P.Payloads:
+    """Probe rows: ``automl.test_data`` if set, else a deterministic sample of the training data."""
+    import json
+
+    from azml2aks import data
+
+    ref = config.automl.test_data or config.automl.training_data
+    field = "automl.test_data" if config.automl.test_data else "automl.training_data"
+    frame = data.read_table(data.resolve(ref, base_dir, field=field), field=field)
+    if len(frame) > limit:
+        frame = frame.sample(n=limit, random_state=config.local.seed)
+    target = config.automl.target_column_name
+    labels = None
+    if target in frame.columns:
+        labels = json.loads(frame[target].to_json(orient="values"))
+        frame = frame.drop(columns=[target])
+    split = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
+    return P.Payloads(columns=[str(c) for c in split["columns"]], rows=split["data"], labels=labels)
+
+
+class Executor:
+    """Executes the engine's actions against an endpoint; each returns an observation."""
+
+    def __init__(self, config: PipelineConfig, endpoints: Any, *, package_dir: Path | None, model_dir: Path | None,
+                 model: ModelVersion | None, payloads: P.Payloads, sleep: Callable[[float], None]) -> None:
+        self.config, self.endpoints = config, endpoints
+        self.package_dir, self.model_dir, self.model = package_dir, model_dir, model
+        self.payloads, self.sleep = payloads, sleep
+        self.name = config.endpoint.name
+        self.gates = config.rollout.gates
+        self._prober: P.Prober | None = None
+
+    def prober(self) -> P.Prober:
+        if self._prober is None:
+            state = self.endpoints.get_endpoint(self.name)
+            timeout = self.config.deployment.request_settings.request_timeout_ms / 1000 + 1
+            self._prober = P.Prober(state.scoring_uri, self.endpoints.get_keys(self.name).primary,
+                                    timeout=timeout, concurrency=self.config.rollout.probe_concurrency)
+        return self._prober
+
+    def __call__(self, action: R.Action) -> R.Observation:
+        try:
+            return self._run(action)
+        except Azml2aksError as e:
+            tail = None
+            if isinstance(action, (R.CreateDeployment, R.SmokeTest)):
+                try:
+                    tail = self.endpoints.get_logs(self.name, action.colour, tail=20) or None
+                except Azml2aksError:
+                    tail = None
+            return R.Failed(e.message.splitlines()[0], log_tail=tail)
+
+    def _run(self, action: R.Action) -> R.Observation:
+        s = self.config.rollout
+        if isinstance(action, R.CreateDeployment):
+            self.endpoints.create_or_update_deployment(self.config, action.colour, package_dir=self.package_dir,
+                                                       model_dir=self.model_dir, model=self.model)
+        elif isinstance(action, R.SmokeTest):
+            (run,) = self.prober().run(self.payloads, [action.colour], max_requests=action.requests,
+                                       max_seconds=s.probe_seconds)
+            return R.ProbeResult(_stats(run))
+        elif isinstance(action, (R.Shadow, R.Probe)):
+            runs = self.prober().run(self.payloads, [action.colour, action.baseline],
+                                     max_requests=action.requests, max_seconds=action.seconds)
+            cand, base = runs
+            return R.ProbeResult(_stats(cand), _stats(base),
+                                 agreement=P.agreement(cand.predictions, base.predictions,
+                                                       tolerance=self.gates.agreement_tolerance),
+                                 metric=P.online_metric(self.config.primary_metric, cand, self.payloads))
+        elif isinstance(action, R.SetTraffic):
+            self.endpoints.set_traffic(self.name, dict(action.traffic))
+        elif isinstance(action, R.Rollback):
+            self._restore(dict(action.traffic))
+        elif isinstance(action, R.Wait):
+            self.sleep(action.seconds)
+        elif isinstance(action, R.DeleteDeployment):
+            self.endpoints.delete_deployment(self.name, action.colour)
+        return R.Ok()
+
+    def _restore(self, traffic: dict[str, int]) -> None:
+        live = {c: p for c, p in self.endpoints.get_endpoint(self.name).traffic.items() if p}
+        if live != {c: p for c, p in traffic.items() if p}:
+            self.endpoints.set_traffic(self.name, traffic)
+
+
+def _stats(run: P.ProbeRun) -> R.Stats:
+    return R.Stats(samples=run.samples, errors=run.errors, p50_ms=run.p50_ms, p99_ms=run.p99_ms)
+
+
+def format_step(step: dict[str, Any]) -> str:
+    """One line of gate figures: ``step 10 %: pass  samples 40>=20, p99_ms 9.1<=500, ...``."""
+    where = f"{step['phase']} {step['percent']} %" if step.get("percent") is not None else step["phase"]
+    if step.get("attempt", 1) > 1:
+        where += f" (hold {step['attempt'] - 1})"
+    figures = []
+    for g in step.get("gates", []):
+        value = "-" if g["value"] is None else (f"{g['value']:.3g}" if isinstance(g["value"], float) else g["value"])
+        figures.append(f"{g['gate']} {value}/{g['threshold']:.3g} {g['status']}" if g["threshold"] is not None
+                       else f"{g['gate']} {g['status']}")
+    return f"  {where}: {step['verdict'].upper()}  " + ", ".join(figures) + (f"  ({step['note']})" if step.get("note") else "")
+
+
+def run_rollout(config: PipelineConfig, endpoints: Any, *, package_dir: Path | None, model_dir: Path | None,
+                model: ModelVersion | None, payloads: P.Payloads, sleep: Callable[[float], None] = time.sleep,
+                clock: Callable[[], float] = time.monotonic, on_event: EventSink = ignore_event) -> DeployResult:
+    """Roll ``package_dir`` + ``model_dir`` out as a new colour; raise RolloutAborted when rolled back."""
+    name = config.endpoint.name
+    state = endpoints.ensure_endpoint(config)
+    try:
+        colour = R.choose_colour(state.traffic, config.rollout.colours)
+    except ValueError as e:
+        raise ConfigError(f"endpoint {name!r}: {e}", hint="azml2aks promote PIPELINE, or azml2aks rollback PIPELINE") from None
+    registered = model.metric_value if model is not None and model.metric_name == config.primary_metric else None
+    engine = R.Rollout(state.traffic, colour, config.rollout, metric_name=config.primary_metric,
+                       registered_metric=registered, clock=clock)
+    execute = Executor(config, endpoints, package_dir=package_dir, model_dir=model_dir, model=model,
+                       payloads=payloads, sleep=sleep)
+    on_event({"event": "rollout", "message": f"rolling {colour} out on endpoint {name} "
+                                             f"(live: {engine.previous or 'none'}, ladder {config.rollout.steps})"})
+    seen = 0
+
+    def observed(action: R.Action) -> R.Observation:
+        if not isinstance(action, R.Wait):
+            on_event({"event": "rollout_action", "message": _describe(action), "action": action.to_dict()})
+        return execute(action)
+
+    flow = engine.flow()
+    action = next(flow)
+    while True:
+        obs = observed(action)
+        try:
+            action = flow.send(obs)
+        except StopIteration as stop:
+            report: R.Report = stop.value
+            break
+        finally:
+            for step in engine.report.steps[seen:]:
+                on_event({"event": "rollout_step", "message": format_step(step), "step": step})
+            seen = len(engine.report.steps)
+    if report.result == "rolled_back":
+        payload = {**report.to_dict(), "endpoint": name, "scoring_uri": state.scoring_uri}
+        tail = f"\nlast lines of {colour}'s log:\n{report.log_tail}" if report.log_tail else ""
+        raise RolloutAborted(
+            f"rollout of {colour!r} on endpoint {name!r} aborted: {report.reason}; "
+            f"traffic restored to {_split(report.traffic)}{tail}",
+            hint=f"inspect it with `azml2aks logs PIPELINE --deployment {colour}`; it stays deployed at 0 %",
+            report=payload)
+    on_event({"event": "rollout", "message": f"{report.result}: {colour} on {name}, traffic {_split(report.traffic)}"})
+    return DeployResult(endpoint=name, scoring_uri=state.scoring_uri, result=report.result, colour=colour,
+                        previous=report.previous, traffic=report.traffic, steps=tuple(report.steps),
+                        model=getattr(model, "ref", None))
+
+
+def _describe(action: R.Action) -> str:
+    d = action.to_dict()
+    kind = d.pop("action")
+    return f"  {kind} " + " ".join(f"{k}={_split(v) if isinstance(v, dict) else v}" for k, v in d.items())
+
+
+def _split(traffic: dict[str, int]) -> str:
+    return " ".join(f"{c}={p}" for c, p in traffic.items()) or "(empty)"
+
+
+def deploy(pipeline: Any, package: PackageResult | None, *, dry_run: bool = False,
+           sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> DeployResult:
+    """The deploy stage of ``pipeline`` for ``package`` (``dry_run``: the plan, touching nothing)."""
+    config, endpoints = pipeline.config, endpoints_of(pipeline)
+    name = config.endpoint.name
+    if dry_run:
+        try:
+            state = endpoints.get_endpoint(name)
+            traffic, uri = state.traffic, state.scoring_uri
+        except NotFoundError:
+            traffic, uri = {}, ""
+        colour = R.choose_colour(traffic, config.rollout.colours)
+        actions = R.plan(traffic, colour, config.rollout)
+        for a in actions:
+            pipeline.on_event({"event": "plan", "message": _describe(a)})
+        live = next((c for c, p in traffic.items() if p), None)
+        return DeployResult(endpoint=name, scoring_uri=uri, result="planned", colour=colour, previous=live,
+                            traffic=traffic, steps=tuple(a.to_dict() for a in actions),
+                            model=package.model if package else None)
+    if package is None:
+        raise ConfigError("nothing to deploy: package a model first (azml2aks package PIPELINE)")
+    model = pipeline.resolve_model(package.model)
+    model_dir = pipeline.backend.download_model(model, pipeline.base_dir / "build" / f"{model.name}-{model.version}")
+    payloads = load_holdout(config, pipeline.base_dir)
+    return run_rollout(config, endpoints, package_dir=Path(package.directory), model_dir=Path(model_dir),
+                       model=model, payloads=payloads, sleep=sleep, clock=clock, on_event=pipeline.on_event)
+
+
+# --- verbs ---------------------------------------------------------------------------------
+def status(pipeline: Any) -> dict[str, Any]:
+    """The endpoint's traffic, deployments and scoring URI (and process health when local)."""
+    endpoints = endpoints_of(pipeline)
+    out = endpoints.get_endpoint(pipeline.config.endpoint.name).to_dict()
+    if hasattr(endpoints, "deployment_health"):
+        out["health"] = endpoints.deployment_health(pipeline.config.endpoint.name)
+    return out
+
+
+def parse_assignments(items: list[str]) -> dict[str, int]:
+    """``["blue=90", "green=10"]`` → ``{"blue": 90, "green": 10}``; ConfigError when malformed."""
+    out: dict[str, int] = {}
+    for item in items:
+        colour, sep, value = item.partition("=")
+        if not sep or not colour or not value.strip().isdigit():
+            raise ConfigError(f"traffic assignment {item!r} is not COLOUR=PERCENT", hint="e.g. blue=90 green=10")
+        if colour in out:
+            raise ConfigError(f"traffic names {colour!r} twice")
+        out[colour] = int(value)
+    return out
+
+
+def set_traffic(pipeline: Any, traffic: dict[str, int] | list[str]) -> dict[str, Any]:
+    """Set the live split; colours not named go to 0. Bad arguments change nothing."""
+    if isinstance(traffic, list):
+        traffic = parse_assignments(traffic)
+    endpoints, name = endpoints_of(pipeline), pipeline.config.endpoint.name
+    state = endpoints.get_endpoint(name)
+    unknown = sorted(set(traffic) - set(state.deployments))
+    if unknown:
+        raise ConfigError(f"endpoint {name!r} has no deployment {unknown[0]!r}; deployments: {', '.join(state.deployments) or 'none'}")
+    new = {c: traffic.get(c, 0) for c in state.deployments}
+    try:
+        R.check_split(new)
+    except ValueError as e:
+        raise ConfigError(f"endpoint {name!r}: {e}", hint="e.g. azml2aks traffic PIPELINE blue=90 green=10") from None
+    return {"endpoint": name, "traffic": endpoints.set_traffic(name, new)}
+
+
+def promote(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
+    """Give ``colour`` (default: the minority colour of a split in progress) 100 %."""
+    state = endpoints_of(pipeline).get_endpoint(pipeline.config.endpoint.name)
+    live = {c: p for c, p in state.traffic.items() if p}
+    if colour is None:
+        if len(live) != 2:
+            raise ConfigError("no split in progress to promote; name the deployment",
+                              hint="azml2aks promote PIPELINE --deployment green")
+        colour = min(live, key=live.get)
+    return set_traffic(pipeline, {colour: 100})
+
+
+def rollback(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
+    """Send all traffic back: to ``colour``, else the majority of a split in progress, else the
+    idle previous colour (instant rollback after a promotion)."""
+    state = endpoints_of(pipeline).get_endpoint(pipeline.config.endpoint.name)
+    live = {c: p for c, p in state.traffic.items() if p}
+    if colour is None:
+        idle = [c for c in state.deployments if c not in live]
+        if len(live) == 2 and len(set(live.values())) == 2:
+            colour = max(live, key=live.get)
+        elif len(live) == 1 and len(idle) == 1:
+            colour = idle[0]
+        else:
+            raise ConfigError(f"cannot tell what to roll back to from traffic {state.traffic}; name the deployment",
+                              hint="azml2aks rollback PIPELINE --deployment blue")
+    return set_traffic(pipeline, {colour: 100})
+
+
+def invoke(pipeline: Any, file: str | Path, *, deployment: str | None = None) -> dict[str, Any]:
+    """Score the JSON in ``file`` through the endpoint (pinned to ``deployment`` if given)."""
+    endpoints, name = endpoints_of(pipeline), pipeline.config.endpoint.name
+    try:
+        body = Path(file).read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read request file {file}: {e.strerror}") from None
+    state = endpoints.get_endpoint(name)
+    timeout = pipeline.config.deployment.request_settings.request_timeout_ms / 1000 + 1
+    prober = P.Prober(state.scoring_uri, endpoints.get_keys(name).primary, timeout=timeout)
+    code, who, content, ms = prober.send(body, deployment)
+    return {"status_code": code, "deployment": who, "latency_ms": round(ms, 2), "response": content}
+
+
+def logs(pipeline: Any, colour: str, *, tail: int = 50) -> str:
+    return endpoints_of(pipeline).get_logs(pipeline.config.endpoint.name, colour, tail=tail)
+
+
+def local_down(pipeline: Any) -> dict[str, Any]:
+    """Stop the local endpoint's router and inference servers and forget its state."""
+    endpoints = endpoints_of(pipeline)
+    if not hasattr(endpoints, "stop_endpoint"):
+        raise UnsupportedError("`local down` only applies to the local backend")
+    name = pipeline.config.endpoint.name
+    return {"endpoint": name, "stopped_pids": endpoints.stop_endpoint(name)}
