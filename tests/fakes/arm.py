@@ -243,10 +243,8 @@ class Lros:
     def _status(self, req: FakeRequest, op_id: str) -> Reply:
         op = self._advance(op_id)
         body = {"id": op.id, "name": op.id, "status": op.status}
-        if op.error:
-            body["error"] = op.error if op.status == "Failed" else None
-            if op.status != "Failed":
-                body.pop("error")
+        if op.status == "Failed":
+            body["error"] = op.error
         return Reply(200, body, dict(FAST_POLL))
 
     def _result(self, req: FakeRequest, op_id: str) -> Reply:
