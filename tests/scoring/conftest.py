@@ -18,7 +18,13 @@ from azml2aks.config import PipelineConfig
 from azml2aks.package import read_model_info
 from azml2aks.results import ModelVersion
 
-PIP = ["scikit-learn", "pandas", "cloudpickle", "mlflow"]
+
+
+def _pip_requirements():
+    import mlflow
+    import sklearn
+
+    return [f"scikit-learn=={sklearn.__version__}", "pandas", "cloudpickle", f"mlflow=={mlflow.__version__}"]
 
 
 def _save(model, X, path):
@@ -29,7 +35,7 @@ def _save(model, X, path):
         mlflow.sklearn.save_model(
             model, str(path), serialization_format="cloudpickle",
             signature=mlflow.models.infer_signature(X, model.predict(X)),
-            input_example=X.head(3), pip_requirements=PIP,
+            input_example=X.head(3), pip_requirements=_pip_requirements(),
         )
     return path
 
