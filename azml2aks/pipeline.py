@@ -64,7 +64,7 @@ class Pipeline:
         """Submit the AutoML job; with ``wait`` follow it to the end."""
         self._new_journal()
         self.on_event({"event": "stage", "stage": "train", "status": "started", "backend": self.backend_name})
-        job = self.backend.submit_automl_job(self.config, on_event=self.on_event)
+        job = self.backend.submit_automl_job(self.config, on_event=self.on_event, detach=not wait)
         result = self.backend.wait_job(job, on_event=self.on_event) if wait else self.backend.get_job(job)
         return self._finish("train", result)
 

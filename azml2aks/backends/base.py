@@ -29,8 +29,12 @@ class Backend(Protocol):
     name: str
 
     # --- train ---------------------------------------------------------------------------
-    def submit_automl_job(self, config: PipelineConfig, *, on_event: EventSink = ignore_event) -> str:
-        """Submit the AutoML job described by ``config.automl``; return the job name."""
+    def submit_automl_job(self, config: PipelineConfig, *, on_event: EventSink = ignore_event,
+                          detach: bool = False) -> str:
+        """Submit the AutoML job described by ``config.automl``; return the job name.
+
+        ``detach``: return while the job runs (Azure always does; the local backend then runs
+        it in a background worker process instead of in this one)."""
 
     def wait_job(self, job_name: str, *, on_event: EventSink = ignore_event) -> TrainResult:
         """Follow a job to a terminal state and return its result."""

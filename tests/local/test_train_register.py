@@ -102,3 +102,35 @@ def test_regression_example_trains_with_its_metric(tmp_path):
     assert job.primary_metric == "r2_score" and job.best_metric_value > 0.2
     model = p.register(job)
     assert model.metric_name == "r2_score"
+
+
+def test_no_wait_returns_a_queued_job_that_wait_follows_to_the_end(tmp_path):
+    pipeline = copy_example(tmp_path, max_trials=3)
+    events: list[dict] = []
+    p = load_pipeline(pipeline, on_event=events.append)
+    submitted = p.train(wait=False)
+    assert submitted.status in {"Queued", "Running", "Completed"}
+    done = load_pipeline(pipeline, on_event=events.append).wait()
+    assert done.job_name == submitted.job_name and done.status == "Completed"
+    assert [e["trial"] for e in events if e.get("event") == "trial"] == [1, 2, 3]
+
+
+def test_wait_marks_a_job_failed_when_its_worker_died(tmp_path):
+    from azml2aks.backends.local import jobs, processes
+    from azml2aks.errors import BackendError
+
+    pipeline = copy_example(tmp_path, max_trials=3)
+    p = load_pipeline(pipeline)
+    job = jobs.create_job(p.config, base_dir=p.base_dir, workdir=p.workdir)
+    folder = p.workdir / "jobs" / job
+    pid = processes.spawn([__import__("sys").executable, "-c", "print('worker crashed: out of memory')"],
+                          env={}, log_path=folder / "worker.log")
+    for _ in range(600):  # bounded: the child exits at once
+        if not processes.is_alive(pid):
+            break
+        __import__("time").sleep(0.05)
+    (folder / "worker.json").write_text(json.dumps({"pid": pid}))
+    with pytest.raises(BackendError, match="worker process is gone") as info:
+        p.backend.wait_job(job, sleep=lambda s: None)
+    assert "out of memory" in str(info.value)
+    assert p.backend.get_job(job).status == "Failed"

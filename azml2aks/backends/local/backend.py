@@ -3,12 +3,17 @@ and local endpoints (router + one inference server per colour) on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from azml2aks.backends.base import EventSink, ignore_event
-from azml2aks.backends.local import jobs, registry
+from azml2aks.backends.local import jobs, processes, registry
 from azml2aks.config import PipelineConfig
-from azml2aks.errors import UnsupportedError
+from azml2aks.errors import BackendError, UnsupportedError
 from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
 
 
@@ -24,11 +29,55 @@ class LocalBackend:
         self._endpoints = None
 
     # --- train ---------------------------------------------------------------------------
-    def submit_automl_job(self, config: PipelineConfig, *, on_event: EventSink = ignore_event) -> str:
-        return jobs.run_automl(config, base_dir=self.base_dir, workdir=self.workdir, on_event=on_event).job_name
+    def submit_automl_job(self, config: PipelineConfig, *, on_event: EventSink = ignore_event,
+                          detach: bool = False) -> str:
+        """Check the data and queue the job; run it here, or in a detached worker with ``detach``."""
+        job = jobs.create_job(config, base_dir=self.base_dir, workdir=self.workdir)
+        if not detach:
+            jobs.execute_job(config, job, base_dir=self.base_dir, workdir=self.workdir, on_event=on_event)
+            return job
+        folder = self._job_dir(job)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.json").write_text(config.model_dump_json(by_alias=True))
+        (folder / "spec.json").write_text(json.dumps({"job": job, "base_dir": str(self.base_dir),
+                                                      "workdir": str(self.workdir)}))
+        pid = processes.spawn([sys.executable, "-m", "azml2aks.backends.local.worker", str(folder)],
+                              env=dict(os.environ), log_path=folder / "worker.log", cwd=self.base_dir)
+        (folder / "worker.json").write_text(json.dumps({"pid": pid}))
+        on_event({"event": "queued", "job": job,
+                  "message": f"job {job} queued in a background worker; follow it with `azml2aks wait`"})
+        return job
 
-    def wait_job(self, job_name: str, *, on_event: EventSink = ignore_event) -> TrainResult:
-        return jobs.get_job(self.workdir, job_name)  # local jobs finish inside submit
+    def wait_job(self, job_name: str, *, on_event: EventSink = ignore_event,
+                 sleep: Callable[[float], None] = time.sleep) -> TrainResult:
+        """Follow a detached job's events until it ends; a dead worker marks it Failed."""
+        folder = self._job_dir(job_name)
+        events = folder / "events.jsonl"
+        offset = 0
+        while True:
+            result = jobs.get_job(self.workdir, job_name)
+            if events.exists():
+                with events.open() as fh:
+                    fh.seek(offset)
+                    for line in iter(fh.readline, ""):
+                        if not line.endswith("\n"):
+                            break
+                        offset += len(line.encode())
+                        on_event(json.loads(line))
+            if result.status in jobs.TERMINAL:
+                return result
+            worker = folder / "worker.json"
+            if not worker.exists() or not processes.is_alive(json.loads(worker.read_text())["pid"]):
+                if jobs.get_job(self.workdir, job_name).status in jobs.TERMINAL:
+                    continue  # it finished between the two reads: report the events, then return
+                tail = processes.log_tail(folder / "worker.log") if (folder / "worker.log").exists() else ""
+                jobs.set_status(self.workdir, job_name, "Failed", error="the local worker process died")
+                raise BackendError(f"local AutoML job {job_name} stopped: its worker process is gone",
+                                   hint=f"last lines of {folder / 'worker.log'}:\n{tail}")
+            sleep(0.2)
+
+    def _job_dir(self, job: str) -> Path:
+        return self.workdir / "jobs" / job
 
     def get_job(self, job_name: str) -> TrainResult:
         return jobs.get_job(self.workdir, job_name)

@@ -25,16 +25,14 @@ logger = logging.getLogger(__name__)
 TAG = "azml2aks."
 
 
-def run_automl(config: PipelineConfig, *, base_dir: Path, workdir: Path, on_event: EventSink) -> TrainResult:
-    """Train with FLAML and record the job in the local MLflow store."""
+def _load_frames(config: PipelineConfig, base_dir: Path):
+    """Read and check the training (and validation) data; every data error surfaces here."""
     settings = config.automl
-    metric = config.primary_metric
     time_column = settings.forecasting.time_column_name if settings.forecasting else None
     train_path = D.resolve(settings.training_data, base_dir)
     frame = D.read_table(train_path)
-    source = str(settings.data_path)
-    D.check_training_frame(frame, target=settings.target_column_name, task=settings.task, source=source,
-                           time_column=time_column)
+    D.check_training_frame(frame, target=settings.target_column_name, task=settings.task,
+                           source=str(settings.data_path), time_column=time_column)
     val_frame = None
     if settings.validation_data is not None:
         val_path = D.resolve(settings.validation_data, base_dir, field="automl.validation_data")
@@ -45,24 +43,50 @@ def run_automl(config: PipelineConfig, *, base_dir: Path, workdir: Path, on_even
         plan = automl.plan_search(settings, config.local, has_validation_data=val_frame is not None)
     except ValueError as e:
         raise DataError(f"automl.training: {e}") from None
-    for warning in plan.warnings:
-        logger.warning(warning)
-        on_event({"event": "warning", "message": warning})
+    return train_path, frame, val_frame, plan, time_column
 
-    prepared = _prepare(frame, val_frame, config, time_column)
+
+def create_job(config: PipelineConfig, *, base_dir: Path, workdir: Path) -> str:
+    """Check the data and record a Queued job (the parent run); return its name."""
+    settings = config.automl
+    train_path, *_ = _load_frames(config, base_dir)
     mlflow = tracking.client(workdir)
     exp = tracking.experiment_id(mlflow, workdir, settings.experiment_name)
-    data_sha = D.sha256_of(D.files_of(train_path, field="automl.training_data"))
     parent = mlflow.create_run(exp, run_name=settings.name or settings.display_name, tags={
         "mlflow.note.content": settings.description or "",
         TAG + "task": settings.task,
-        TAG + "primary_metric": metric,
-        TAG + "training_data": source,
-        TAG + "training_data_sha256": data_sha,
-        TAG + "status": "Running",
+        TAG + "primary_metric": config.primary_metric,
+        TAG + "training_data": str(settings.data_path),
+        TAG + "training_data_sha256": D.sha256_of(D.files_of(train_path, field="automl.training_data")),
+        TAG + "status": "Queued",
         **settings.tags,
     })
-    job = parent.info.run_id
+    return parent.info.run_id
+
+
+def set_status(workdir: Path, job: str, status: str, error: str | None = None) -> None:
+    mlflow = tracking.client(workdir)
+    mlflow.set_tag(job, TAG + "status", status)
+    if error:
+        mlflow.set_tag(job, TAG + "error", error[:500])
+    if status in TERMINAL:
+        mlflow.set_terminated(job, "FINISHED" if status == "Completed" else "FAILED")
+
+
+TERMINAL = ("Completed", "Failed", "Canceled")
+
+
+def execute_job(config: PipelineConfig, job: str, *, base_dir: Path, workdir: Path, on_event: EventSink) -> TrainResult:
+    """Run the search of a Queued job and record its trials and best model."""
+    metric = config.primary_metric
+    _, frame, val_frame, plan, time_column = _load_frames(config, base_dir)
+    for warning in plan.warnings:
+        logger.warning(warning)
+        on_event({"event": "warning", "message": warning})
+    prepared = _prepare(frame, val_frame, config, time_column)
+    mlflow = tracking.client(workdir)
+    exp = mlflow.get_run(job).info.experiment_id
+    set_status(workdir, job, "Running")
     on_event({"event": "job", "job": job, "status": "Running", "estimators": plan.estimators,
               "time_budget_seconds": plan.time_budget})
     started = time.monotonic()
@@ -84,21 +108,18 @@ def run_automl(config: PipelineConfig, *, base_dir: Path, workdir: Path, on_even
                 classes_count=len(prepared["classes"]) if prepared["classes"] is not None else 0,
                 X_val=prepared["X_val"], y_val=prepared["y_val"], on_trial=on_trial,
             )
+        best_child = _record_trials(mlflow, exp, job, outcome, metric)
+        from azml2aks.backends.local.servable import TabularModel
+
+        model = TabularModel(prepared["features"], outcome.model, prepared["columns"], prepared["classes"])
+        _save_model(mlflow, best_child, model, prepared, outcome.best_estimator)
     except Exception as e:  # FLAML's own failures carry no type we could act on
-        mlflow.set_tag(job, TAG + "status", "Failed")
-        mlflow.set_tag(job, TAG + "error", str(e)[:500])
-        mlflow.set_terminated(job, "FAILED")
-        raise BackendError(f"local AutoML job {job} failed: {e}", hint="see the log above; try another algorithm list") from e
-
-    best_child = _record_trials(mlflow, exp, job, outcome, metric)
-    from azml2aks.backends.local.servable import TabularModel
-
-    model = TabularModel(prepared["features"], outcome.model, prepared["columns"], prepared["classes"])
-    _save_model(mlflow, best_child, model, prepared, outcome.best_estimator)
+        set_status(workdir, job, "Failed", error=str(e))
+        raise BackendError(f"local AutoML job {job} failed: {e}",
+                           hint="see the log above; try another algorithm list or a larger budget") from e
     mlflow.set_tag(job, tracking.BEST_CHILD_TAG, best_child)
-    mlflow.set_tag(job, TAG + "status", "Completed")
     mlflow.log_metric(job, metric, _child_metric(mlflow, best_child, metric))
-    mlflow.set_terminated(job, "FINISHED")
+    set_status(workdir, job, "Completed")
     logger.info("job %s finished in %.1fs", job, time.monotonic() - started)
     return get_job(workdir, job)
 

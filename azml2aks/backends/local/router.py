@@ -106,6 +106,7 @@ class Router:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid the 40 ms delayed-ACK stall
     server: RouterServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
