@@ -93,10 +93,11 @@ class Executor:
             tail = None
             if isinstance(action, (R.CreateDeployment, R.SmokeTest)):
                 try:
-                    tail = self.endpoints.get_logs(self.name, action.colour, tail=20) or None
+                    tail = self.endpoints.get_logs(self.name, action.colour, tail=30) or None
                 except Azml2aksError:
                     tail = None
-            return R.Failed(e.message.splitlines()[0], log_tail=tail)
+            reason = e.message.split("; last lines of", 1)[0].splitlines()[0]
+            return R.Failed(reason, log_tail=tail)
 
     def _run(self, action: R.Action) -> R.Observation:
         s = self.config.rollout
