@@ -32,7 +32,7 @@ demo: venv
 	$(BIN)/python examples/demo.py
 
 demo-down: venv
-	$(BIN)/azml2aks local down $(PIPELINE)
+	$(BIN)/azml2aks local down $(PIPELINE) --workdir $(dir $(PIPELINE)).azml2aks-demo
 
 # One stage at a time (PIPELINE=... BACKEND=azure to point elsewhere).
 BACKEND ?= local
