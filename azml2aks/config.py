@@ -42,10 +42,10 @@ class WorkspaceSettings(Section):
     backend: Literal["local", "azure"] | None = Field(
         None, description="Default backend; else 'azure' when subscription_id is set, else 'local'."
     )
-    subscription_id: str | None = None
-    resource_group: str | None = None
+    subscription_id: str | None = Field(None, description="Azure subscription id (a GUID).")
+    resource_group: str | None = Field(None, description="Resource group of the workspace.")
     name: str | None = Field(None, description="Azure ML workspace name.")
-    tenant_id: str | None = None
+    tenant_id: str | None = Field(None, description="Entra tenant for azure-identity, when not the default.")
 
     def default_backend(self) -> str:
         if self.backend:
@@ -62,18 +62,18 @@ class DataInput(Section):
 
 class Limits(Section):
     timeout_minutes: float | None = Field(None, gt=0, description="Whole experiment budget (minutes).")
-    trial_timeout_minutes: float | None = Field(None, gt=0)
-    max_trials: int = Field(1000, ge=1)
-    max_concurrent_trials: int = Field(1, ge=1)
-    enable_early_termination: bool = True
-    exit_score: float | None = None
+    trial_timeout_minutes: float | None = Field(None, gt=0, description="Per-trial budget (Azure only).")
+    max_trials: int = Field(1000, ge=1, description="Most trials to run.")
+    max_concurrent_trials: int = Field(1, ge=1, description="Trials run at once (Azure).")
+    enable_early_termination: bool = Field(True, description="Stop when the score stops improving (Azure).")
+    exit_score: float | None = Field(None, description="Stop once the primary metric reaches this (Azure).")
     max_cores_per_trial: int | None = None
     max_nodes: int | None = None
 
 
 class Training(Section):
-    allowed_training_algorithms: list[str] | None = None
-    blocked_training_algorithms: list[str] | None = None
+    allowed_training_algorithms: list[str] | None = Field(None, description="Azure algorithm names to try; default per task.")
+    blocked_training_algorithms: list[str] | None = Field(None, description="Azure algorithm names never to try.")
     enable_stack_ensemble: bool = False
     enable_vote_ensemble: bool = False
     enable_model_explainability: bool = False
@@ -81,15 +81,15 @@ class Training(Section):
 
 
 class Featurization(Section):
-    mode: Literal["auto", "off", "custom"] = "auto"
+    mode: Literal["auto", "off", "custom"] = Field("auto", description="auto: impute and encode; off: numeric columns as they are.")
     blocked_transformers: list[str] | None = None
 
 
 class Forecasting(Section):
-    time_column_name: str | None = None
-    forecast_horizon: int | Literal["auto"] = 1
-    time_series_id_column_names: list[str] | str | None = None
-    frequency: str | None = None
+    time_column_name: str | None = Field(None, description="Column with each row's timestamp (required for forecasting).")
+    forecast_horizon: int | Literal["auto"] = Field(1, description="Periods ahead to forecast.")
+    time_series_id_column_names: list[str] | str | None = Field(None, description="Columns that identify a series.")
+    frequency: str | None = Field(None, description="pandas offset alias, e.g. D, H, MS.")
     target_lags: Any = None
     target_rolling_window_size: Any = None
     country_or_region_for_holidays: str | None = None
@@ -104,19 +104,19 @@ class AutoMLSettings(Section):
     display_name: str | None = None
     description: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
-    experiment_name: str = "azml2aks"
+    experiment_name: str = Field("azml2aks", description="Experiment (Azure) / MLflow experiment (local).")
     compute: str | None = Field(None, description="Azure ML compute cluster for training.")
-    task: Literal["classification", "regression", "forecasting"]
-    target_column_name: str
+    task: Literal["classification", "regression", "forecasting"] = Field(description="The AutoML task.")
+    target_column_name: str = Field(description="The column to predict.")
     primary_metric: str | None = Field(None, description="Azure's metric name; default per task.")
     positive_label: Any = None
     weight_column_name: str | None = None
-    training_data: str | DataInput
-    validation_data: str | DataInput | None = None
-    test_data: str | DataInput | None = None
-    validation_data_size: float | None = Field(None, gt=0, lt=1)
+    training_data: str | DataInput = Field(description="CSV, Parquet or MLTable folder, `azureml:name:version`, or {path, type}.")
+    validation_data: str | DataInput | None = Field(None, description="Hold-out for model selection; default cross-validation.")
+    test_data: str | DataInput | None = Field(None, description="Labelled rows the rollout gates score against.")
+    validation_data_size: float | None = Field(None, gt=0, lt=1, description="Share of training rows held out.")
     test_data_size: float | None = Field(None, gt=0, lt=1)
-    n_cross_validations: int | Literal["auto"] | None = None
+    n_cross_validations: int | Literal["auto"] | None = Field(None, description="Folds; default decided by AutoML.")
     log_verbosity: str | None = None
     limits: Limits = Field(default_factory=Limits)
     training: Training = Field(default_factory=Training)
@@ -194,14 +194,14 @@ class ComputeSettings(Section):
     name: str = Field("aks-compute", description="Kubernetes compute name in the workspace.")
     cluster_name: str | None = Field(None, description="AKS managed cluster name.")
     resource_group: str | None = Field(None, description="AKS resource group; default the workspace's.")
-    namespace: str = "azureml"
+    namespace: str = Field("azureml", description="Kubernetes namespace of the deployments.")
     min_vcpus: int = Field(4, ge=1, description="Capacity preflight: total vCPUs required.")
     min_memory_gib: int = Field(14, ge=1, description="Capacity preflight: total memory required.")
 
 
 class EndpointSettings(Section):
-    name: str = "azml2aks-endpoint"
-    auth_mode: Literal["key", "aml_token"] = "key"
+    name: str = Field("azml2aks-endpoint", description="Online endpoint name (Azure naming rules).")
+    auth_mode: Literal["key", "aml_token"] = Field("key", description="How clients authenticate.")
     description: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
 
@@ -264,13 +264,13 @@ class DeploymentSettings(Section):
     schema_: str | None = Field(None, alias="$schema")
     description: str | None = None
     instance_type: str | None = Field(None, description="Kubernetes instance type; default the cluster's.")
-    instance_count: int = Field(1, ge=1)
+    instance_count: int = Field(1, ge=1, description="Pods per colour.")
     resources: Resources = Field(default_factory=Resources)
     request_settings: RequestSettings = Field(default_factory=RequestSettings)
     liveness_probe: Probe = Field(default_factory=Probe)
     readiness_probe: Probe = Field(default_factory=Probe)
     scale_settings: ScaleSettings = Field(default_factory=ScaleSettings)
-    environment_variables: dict[str, str] = Field(default_factory=dict)
+    environment_variables: dict[str, str] = Field(default_factory=dict, description="Set in the scoring container.")
     app_insights_enabled: bool = False
     tags: dict[str, str] = Field(default_factory=dict)
 
