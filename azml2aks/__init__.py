@@ -71,4 +71,11 @@ if TYPE_CHECKING:  # pragma: no cover
         UnsupportedError,
     )
     from azml2aks.pipeline import Pipeline, load_pipeline
-    from azml2aks.results import AttachResult, ChildRun, DeployResult, ModelVersion, PackageResult, TrainResult
+    from azml2aks.results import (
+        AttachResult,
+        ChildRun,
+        DeployResult,
+        ModelVersion,
+        PackageResult,
+        TrainResult,
+    )

@@ -323,7 +323,7 @@ class RolloutSettings(Section):
             raise ValueError("the traffic ladder needs at least one step")
         if any(not 0 < s <= 100 for s in steps):
             raise ValueError(f"every step is a percentage in 1..100; got {steps}")
-        if any(b <= a for a, b in zip(steps, steps[1:])):
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
             raise ValueError(f"steps must rise strictly; got {steps}")
         if steps[-1] != 100:
             raise ValueError(f"the traffic ladder must end at 100; got {steps} (add 100 as the last step)")

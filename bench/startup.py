@@ -29,9 +29,9 @@ def wall(argv: list[str], runs: int) -> float:
 
 
 def heavy_imports(argv_tail: list[str]) -> list[str]:
-    code = ("import sys, azml2aks.cli as c\n"
-            "try:\n    c.main(%r)\nexcept SystemExit:\n    pass\n"
-            "print('HEAVY:' + ','.join(m for m in ('azure', 'mlflow', 'flaml') if m in sys.modules))") % (argv_tail,)
+    code = (f"import sys, azml2aks.cli as c\n"
+            f"try:\n    c.main({argv_tail!r})\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY:' + ','.join(m for m in ('azure', 'mlflow', 'flaml') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     line = next(x for x in reversed(out.splitlines()) if x.startswith("HEAVY:"))
     return [m for m in line.removeprefix("HEAVY:").split(",") if m]

@@ -44,7 +44,7 @@ def write(name: str, stem: str, maker) -> list[Path]:
     folder = HERE / name / "data"
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{stem}.csv", folder / f"{stem}-holdout.csv"]
-    for part, path in zip((train, test), paths):
+    for part, path in zip((train, test), paths, strict=True):
         part.sort_index().to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
     return paths
 

@@ -1,6 +1,13 @@
 """The promised defaults (README documents each; changing one is a visible decision)."""
 
-from azml2aks.config import Gates, LocalSettings, RequestSettings, Resources, RolloutSettings, ScoringSettings
+from azml2aks.config import (
+    Gates,
+    LocalSettings,
+    RequestSettings,
+    Resources,
+    RolloutSettings,
+    ScoringSettings,
+)
 
 
 def test_rollout_defaults():

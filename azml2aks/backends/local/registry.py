@@ -64,7 +64,7 @@ def get_model(workdir: Path, name: str, version: str | None = None, *, alias: st
     except MlflowException:
         what = f"alias {alias!r}" if alias else f"version {version}"
         raise NotFoundError(f"model {name!r} has no {what} in the local registry",
-                            hint=f"list versions with `azml2aks models PIPELINE`; register with `azml2aks register`") from None
+                            hint="list versions with `azml2aks models PIPELINE`; register with `azml2aks register`") from None
     versions = list_models(workdir, name)
     if not versions:
         raise NotFoundError(f"model {name!r} is not registered in the local registry",
