@@ -223,8 +223,6 @@ def deploy(pipeline: Any, package: PackageResult | None, *, dry_run: bool = Fals
             traffic, uri = {}, ""
         colour = R.choose_colour(traffic, config.rollout.colours)
         actions = R.plan(traffic, colour, config.rollout)
-        for a in actions:
-            pipeline.on_event({"event": "plan", "message": _describe(a)})
         live = next((c for c, p in traffic.items() if p), None)
         return DeployResult(endpoint=name, scoring_uri=uri, result="planned", colour=colour, previous=live,
                             traffic=traffic, steps=tuple(a.to_dict() for a in actions),
@@ -319,6 +317,13 @@ def invoke(pipeline: Any, file: str | Path, *, deployment: str | None = None) ->
     prober = P.Prober(state.scoring_uri, endpoints.get_keys(name).primary, timeout=timeout)
     code, who, content, ms = prober.send(body, deployment)
     return {"status_code": code, "deployment": who, "latency_ms": round(ms, 2), "response": content}
+
+
+def get_keys(pipeline: Any) -> dict[str, str]:
+    """The endpoint's keys (only for a caller that asked for them; never logged)."""
+    name = pipeline.config.endpoint.name
+    keys = endpoints_of(pipeline).get_keys(name)
+    return {"endpoint": name, "primaryKey": keys.primary, "secondaryKey": keys.secondary}
 
 
 def logs(pipeline: Any, colour: str, *, tail: int = 50) -> str:
