@@ -288,7 +288,7 @@ class Gates(Section):
     )
     inconclusive_holds: int = Field(1, ge=0, description="Times an inconclusive step is held before failing.")
     p99_floor_ms: float = Field(
-        20.0, ge=0, description="p99 ratio is taken against max(live p99, this) so noise at a few ms cannot fail it (ms)."
+        100.0, ge=0, description="p99 ratio is taken against max(live p99, this): small-sample noise below it cannot fail the ratio gate (ms)."
     )
     agreement_tolerance: float = Field(
         1e-6, ge=0, description="Numeric predictions agree when within this relative difference (regression)."

@@ -17,7 +17,7 @@ def test_all_gates_pass_on_a_healthy_colour():
         "samples": (40, 20, "pass"),
         "error_rate": (0.0, 0.01, "pass"),
         "p99_ms": (9, 500.0, "pass"),
-        "p99_ratio": (9 / 20.0, 2.0, "pass"),
+        "p99_ratio": (9 / 100.0, 2.0, "pass"),
         "agreement": (1.0, 0.95, "pass"),
     }
 
@@ -35,10 +35,10 @@ def test_errors_beyond_the_allowance_fail_even_with_few_samples():
 
 
 def test_p99_ratio_uses_the_noise_floor():
-    j = judge(ProbeResult(Stats(40, 0, 5, 30), Stats(40, 0, 1, 2)), Gates())
+    j = judge(ProbeResult(Stats(40, 0, 5, 150), Stats(40, 0, 1, 2)), Gates())
     assert figures(j)["p99_ratio"] == (1.5, 2.0, "pass")
-    j = judge(ProbeResult(Stats(40, 0, 5, 90), Stats(40, 0, 1, 2)), Gates())
-    assert figures(j)["p99_ratio"][2] == "fail"
+    j = judge(ProbeResult(Stats(40, 0, 5, 450), Stats(40, 0, 1, 200)), Gates())
+    assert figures(j)["p99_ratio"] == (2.25, 2.0, "fail")
 
 
 def test_online_metric_is_held_to_the_registered_metric_within_tolerance():
