@@ -66,26 +66,36 @@ class Backend(Protocol):
     def attach_compute(self, config: PipelineConfig) -> AttachResult: ...
 
     # --- deploy --------------------------------------------------------------------------
-    # The endpoint operations the rollout engine drives (see azml2aks/deploy.py).
+    # The endpoint operations the rollout engine drives (see azml2aks/deploy.py). Traffic is a
+    # {deployment: percent} dict; live traffic sums to 100, or 0 for an empty endpoint.
     def get_endpoint(self, name: str) -> EndpointState:
-        """The endpoint with its live traffic split; raises NotFoundError when missing."""
+        """The endpoint with its live traffic split (a fresh read); raises NotFoundError when missing."""
 
     def ensure_endpoint(self, config: PipelineConfig) -> EndpointState:
         """Create the endpoint when missing; never changes the traffic of an existing one."""
 
     def create_or_update_deployment(
-        self, config: PipelineConfig, colour: str, *, package_dir: Path, model_dir: Path, model: ModelVersion
+        self, config: PipelineConfig, colour: str, *, package_dir: Path, model_dir: Path,
+        model: ModelVersion | None = None,
     ) -> None:
-        """Create colour ``colour`` at 0 % traffic and wait until it is ready (raises on failure)."""
+        """Create colour ``colour`` at 0 % traffic and wait until it is ready.
 
-    def delete_deployment(self, endpoint: str, colour: str) -> None: ...
+        Raises BackendError (whose message carries the tail of the deployment's log) when it
+        does not become ready, and when ``colour`` has live traffic (it is never replaced).
+        """
+
+    def delete_deployment(self, endpoint: str, colour: str) -> None:
+        """Delete ``colour``; succeeds when already gone; refuses (BackendError) while it has live traffic."""
 
     def set_traffic(self, endpoint: str, traffic: dict[str, int]) -> dict[str, int]:
-        """Read-modify-write the live split; return it once observed."""
+        """Read-modify-write the live split (deployments not named go to 0); return it once
+        observed. ConfigError for an unknown deployment or a split not summing to 100 (or 0)."""
 
-    def get_keys(self, endpoint: str) -> EndpointKeys: ...
+    def get_keys(self, endpoint: str) -> EndpointKeys:
+        """The endpoint's auth keys (never logged)."""
 
-    def get_logs(self, endpoint: str, colour: str, *, tail: int = 50) -> str: ...
+    def get_logs(self, endpoint: str, colour: str, *, tail: int = 50) -> str:
+        """The last ``tail`` lines of the colour's inference server log."""
 
 
 class EndpointState:

@@ -113,6 +113,23 @@ def test_bad_traffic_arguments_change_nothing(site):
     assert site.eps.get_endpoint("iris-ep").traffic == before
 
 
+def test_cli_traffic_with_bad_arguments_exits_1_and_status_never_prints_keys(site, capsys):
+    from azml2aks import cli
+
+    yaml = site.root / "pipeline.yaml"
+    yaml.write_text(f"automl: {{task: classification, target_column_name: target, training_data: {site.csv}}}\n"
+                    f"endpoint: {{name: iris-ep}}\nlocal: {{workdir: {site.root / 'work'}}}\n")
+    assert cli.main(["traffic", str(yaml), "blue=90", "green=20"]) == 1
+    assert "sum to 100" in capsys.readouterr().err
+    assert cli.main(["traffic", str(yaml), "blue=90", "purple=10"]) == 1
+    assert "no deployment 'purple'" in capsys.readouterr().err
+    assert cli.main(["status", str(yaml), "--output", "json"]) == 0
+    out = capsys.readouterr().out
+    assert '"blue": 100' in out
+    key = site.eps.get_keys("iris-ep")
+    assert key.primary not in out and key.secondary not in out
+
+
 def test_healthy_green_walks_the_ladder_and_blue_stays_at_zero(site):  # runs last: moves traffic
     result, sleeps, events = roll(site, bake_seconds=0.01)
     assert result.result == "promoted", getattr(result, "message", result)
