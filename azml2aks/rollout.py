@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from azml2aks import metrics as M
 from azml2aks.config import Gates, RolloutSettings
@@ -145,7 +145,7 @@ class ProbeResult:
     metric: float | None = None
 
 
-Observation = Union[Ok, Failed, Planned, ProbeResult]
+Observation = Ok | Failed | Planned | ProbeResult
 
 
 # --- gate judgement ----------------------------------------------------------------------

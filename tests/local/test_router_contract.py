@@ -101,6 +101,32 @@ def test_traffic_split_is_served_by_weight(two_colours, endpoints):
     endpoints.set_traffic("iris-ep", {"blue": 100, "green": 0})
 
 
+def test_no_request_fails_while_traffic_shifts_back_and_forth(two_colours, endpoints):
+    import threading
+
+    _, uri, key = two_colours
+    stop, statuses = threading.Event(), []
+
+    def client():
+        session = requests.Session()
+        while not stop.is_set():
+            statuses.append(session.post(uri, data=ROW, timeout=10, headers={
+                "Authorization": f"Bearer {key}", "Content-Type": "application/json"}).status_code)
+
+    threads = [threading.Thread(target=client) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for split in [{"blue": 90, "green": 10}, {"blue": 50, "green": 50}, {"blue": 0, "green": 100}] * 3:
+            endpoints.set_traffic("iris-ep", split)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        endpoints.set_traffic("iris-ep", {"blue": 100, "green": 0})
+    assert statuses and set(statuses) == {200}
+
+
 def test_router_restarted_recovers_traffic_and_keys_from_the_work_dir(two_colours, endpoints, shared):
     config, uri, key = two_colours
     endpoints.set_traffic("iris-ep", {"blue": 0, "green": 100})

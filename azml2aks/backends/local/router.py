@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import random
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -167,7 +166,7 @@ class Handler(BaseHTTPRequestHandler):
             data = resp.read()
             self._reply(resp.status, data, content_type=resp.getheader("Content-Type", "application/json"),
                         deployment=colour)
-        except (socket.timeout, TimeoutError) as e:
+        except TimeoutError as e:
             status = 504 if conn.sock is not None else 503
             self._reply(status, {"message": f"deployment {colour!r} did not answer in time ({e})"}, deployment=colour)
         except (ConnectionError, OSError, http.client.HTTPException) as e:
