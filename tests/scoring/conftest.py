@@ -19,7 +19,6 @@ from azml2aks.package import read_model_info
 from azml2aks.results import ModelVersion
 
 
-
 def _pip_requirements():
     import mlflow
     import sklearn
