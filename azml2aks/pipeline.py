@@ -209,4 +209,6 @@ def load_pipeline(path: str | os.PathLike, *, backend: str | None = None, workdi
     """Read pipeline.yaml and bind it to a backend: ``load_pipeline("pipeline.yaml").train()``."""
     p = Path(path).resolve()
     config = load_config(p)
-    return Pipeline(config, path=p, backend=backend, workdir=Path(workdir) if workdir else None, on_event=on_event)
+    # an explicit workdir is relative to the caller's folder; local.workdir to pipeline.yaml's
+    return Pipeline(config, path=p, backend=backend, workdir=Path(workdir).resolve() if workdir else None,
+                    on_event=on_event)
