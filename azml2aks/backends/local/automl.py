@@ -209,6 +209,9 @@ def search(X, y, *, plan: SearchPlan, metric: str, seed: int, n_jobs: int, log_f
             log_type="all",
             verbose=0,
             mlflow_logging=False,
+            # FLAML's default picks the next learner by measured cost, which varies with machine
+            # load; round robin keeps a seeded run repeatable trial for trial
+            learner_selector="roundrobin",
             retrain_full=True,
             **kwargs,
         )
