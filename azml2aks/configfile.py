@@ -84,12 +84,13 @@ def _interpolate(data: Any, lines: dict[Loc, int], source: str, env: dict[str, s
 
     value = _VAR.sub(sub, data)
     if value != data and _VAR.fullmatch(data):
-        # a whole-value substitution gets YAML's scalar typing ("3" -> 3, "true" -> True)
+        # a whole-value substitution is typed as YAML would ("3" -> 3, "true" -> True,
+        # "[LightGBM, RandomForest]" -> a list), so a CI variable can carry any value
         try:
             typed = yaml.safe_load(value)
-            return typed if isinstance(typed, (int, float, bool)) else value
         except yaml.YAMLError:
             return value
+        return typed if isinstance(typed, (int, float, bool, list)) else value
     return value
 
 

@@ -2,7 +2,7 @@
 
 Runs examples/wine-classification end to end twice, printing each command it runs:
   1. train, register, package and deploy -> blue serves 100 %;
-  2. train a different model (another seed and algorithm list) and roll it out as green up the
+  2. train a different model (another seed, forests only) and roll it out as green up the
      traffic ladder, printing each step's gate figures -> promoted, or rolled back.
 It ends with the endpoint up, a curl command that scores a row, and how to stop it.
 State lives in examples/wine-classification/.azml2aks-demo (removed at the start of each demo).
@@ -49,7 +49,7 @@ def main() -> int:
     print(f"   -> {deploy['result']}: {deploy['traffic']} at {deploy['scoring_uri']}")
 
     print("\n== 2. a different model rolled out as green, up the ladder with gates")
-    second = azml2aks("run", env={"AZML2AKS_SEED": "7", "AZML2AKS_MAX_TRIALS": "8"})
+    second = azml2aks("run", env={"AZML2AKS_SEED": "7", "AZML2AKS_ALGORITHMS": "[RandomForest, ExtremeRandomTrees]"})
     report = second.get("deploy") or second.get("report") or second
     print(f"   -> {report.get('result', 'rolled_back')}: traffic {report.get('traffic')}")
 

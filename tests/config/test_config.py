@@ -104,6 +104,14 @@ def test_traffic_ladders_that_cannot_work_are_refused(steps, fragment):
     assert fragment in error_of(MINIMAL + f"rollout:\n  steps: {steps}\n")
 
 
+def test_a_whole_value_variable_can_carry_a_yaml_list():
+    config = parse(MINIMAL + "  training:\n    allowed_training_algorithms: ${ALGOS:-[LightGBM]}\n",
+                   env={"ALGOS": "[RandomForest, ExtremeRandomTrees]"})
+    assert config.automl.training.allowed_training_algorithms == ["RandomForest", "ExtremeRandomTrees"]
+    default = parse(MINIMAL + "  training:\n    allowed_training_algorithms: ${ALGOS:-[LightGBM]}\n")
+    assert default.automl.training.allowed_training_algorithms == ["LightGBM"]
+
+
 def test_official_data_input_form_is_accepted():
     config = parse(MINIMAL.replace("training_data: data/wine.csv", "training_data:\n    path: ./train\n    type: mltable"))
     assert config.automl.data_path == "./train"

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.metaestimators import available_if
 
 TIME_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour")
@@ -39,12 +39,14 @@ class CalendarFeatures(BaseEstimator):
 
 
 def build_features(frame: pd.DataFrame, *, mode: str = "auto", time_column: str | None = None) -> ColumnTransformer:
-    """Numeric columns imputed, text columns one-hot encoded, the time column expanded."""
+    """Numeric columns imputed and scaled, text columns one-hot encoded, the time column expanded."""
     numeric = [c for c in frame.columns if c != time_column and pd.api.types.is_numeric_dtype(frame[c])]
     text = [c for c in frame.columns if c != time_column and c not in numeric]
     steps = []
     if numeric:
-        steps.append(("numeric", "passthrough" if mode == "off" else SimpleImputer(strategy="median"), numeric))
+        # scaled so linear models and KNN compete fairly with trees (which do not mind)
+        prepare = Pipeline([("fill", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+        steps.append(("numeric", "passthrough" if mode == "off" else prepare, numeric))
     if text:
         encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False, max_categories=50)
         steps.append(("text", Pipeline([("fill", SimpleImputer(strategy="most_frequent")), ("onehot", encoder)]), text))
