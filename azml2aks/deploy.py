@@ -39,17 +39,9 @@ HOLDOUT_ROWS = 200
 
 
 def endpoints_of(pipeline: Any):
-    """The object implementing the deploy half of the backend port for ``pipeline``."""
-    backend = pipeline.backend
-    if hasattr(backend, "set_traffic"):
-        return backend
-    if getattr(backend, "name", None) == "local":
-        from azml2aks.backends.local.endpoints import LocalEndpoints
-
-        local = pipeline.config.local
-        return LocalEndpoints(pipeline.workdir, startup_timeout=local.startup_timeout_seconds,
-                              workers=local.workers, router_port=local.router_port)
-    raise UnsupportedError(f"the {getattr(backend, 'name', '?')} backend cannot deploy endpoints yet")
+    """The object implementing the deploy half of the backend port for ``pipeline``: the
+    backend itself (a backend that cannot deploy yet raises UnsupportedError on first use)."""
+    return pipeline.backend
 
 
 def load_holdout(config: PipelineConfig, base_dir: Path, *, limit: int = HOLDOUT_ROWS) -> P.Payloads:

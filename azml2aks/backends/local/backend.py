@@ -12,21 +12,25 @@ from pathlib import Path
 
 from azml2aks.backends.base import EventSink, ignore_event
 from azml2aks.backends.local import jobs, processes, registry
+from azml2aks.backends.local.endpoints import LocalEndpoints
 from azml2aks.config import PipelineConfig
-from azml2aks.errors import BackendError, UnsupportedError
+from azml2aks.errors import BackendError
 from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
 
 
-class LocalBackend:
-    """Runs every stage on this machine; state lives in ``workdir``."""
+class LocalBackend(LocalEndpoints):
+    """Runs every stage on this machine; state lives in ``workdir``. The deploy half of the
+    port (endpoints, colours, traffic) is :class:`LocalEndpoints`."""
 
     name = "local"
 
     def __init__(self, config: PipelineConfig, *, base_dir: Path, workdir: Path) -> None:
+        local = config.local
+        super().__init__(workdir, startup_timeout=local.startup_timeout_seconds, workers=local.workers,
+                         router_port=local.router_port)
         self.config = config
         self.base_dir = base_dir
         self.workdir = workdir
-        self._endpoints = None
 
     # --- train ---------------------------------------------------------------------------
     def submit_automl_job(self, config: PipelineConfig, *, on_event: EventSink = ignore_event,
@@ -111,6 +115,3 @@ class LocalBackend:
     def attach_compute(self, config: PipelineConfig) -> AttachResult:
         return AttachResult(compute="local", backend="local", status="local",
                             checks=({"check": "cluster", "result": "skipped", "detail": "the local backend serves on 127.0.0.1"},))
-
-    def _unsupported(self, what: str) -> UnsupportedError:
-        return UnsupportedError(f"{what} is not available on the local backend")
