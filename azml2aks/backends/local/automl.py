@@ -8,7 +8,6 @@ small thread follows it). The best estimator comes back wrapped as a
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from azml2aks import metrics as M
+from azml2aks.backends.local.tail import JsonLinesTail
 from azml2aks.config import AutoMLSettings, LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -148,19 +148,12 @@ def follow_trials(log_file: Path, stop: threading.Event, on_trial: Callable[[dic
     """Call ``on_trial`` for each trial record FLAML appends to ``log_file``."""
 
     def run() -> None:
-        offset = 0
+        tail = JsonLinesTail(log_file)
         while True:
             done = stop.is_set()
-            if log_file.exists():
-                with log_file.open() as fh:
-                    fh.seek(offset)
-                    for line in iter(fh.readline, ""):
-                        if not line.endswith("\n"):
-                            break
-                        offset += len(line.encode())
-                        record = json.loads(line)
-                        if "record_id" in record and "learner" in record:
-                            on_trial(record)
+            for record in tail.read_new():
+                if "record_id" in record and "learner" in record:
+                    on_trial(record)
             if done:
                 return
             stop.wait(0.1)

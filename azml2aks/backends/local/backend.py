@@ -13,6 +13,7 @@ from pathlib import Path
 from azml2aks.backends.base import EventSink, ignore_event
 from azml2aks.backends.local import jobs, processes, registry
 from azml2aks.backends.local.endpoints import LocalEndpoints
+from azml2aks.backends.local.tail import JsonLinesTail
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import BackendError
 from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
@@ -56,18 +57,11 @@ class LocalBackend(LocalEndpoints):
                  sleep: Callable[[float], None] = time.sleep) -> TrainResult:
         """Follow a detached job's events until it ends; a dead worker marks it Failed."""
         folder = self._job_dir(job_name)
-        events = folder / "events.jsonl"
-        offset = 0
+        events = JsonLinesTail(folder / "events.jsonl")
         while True:
             result = jobs.get_job(self.workdir, job_name)
-            if events.exists():
-                with events.open() as fh:
-                    fh.seek(offset)
-                    for line in iter(fh.readline, ""):
-                        if not line.endswith("\n"):
-                            break
-                        offset += len(line.encode())
-                        on_event(json.loads(line))
+            for event in events.read_new():
+                on_event(event)
             if result.status in jobs.TERMINAL:
                 return result
             worker = folder / "worker.json"
