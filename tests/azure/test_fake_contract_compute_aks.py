@@ -68,7 +68,7 @@ def test_attaching_a_cluster_without_the_azureml_extension_is_rejected(fake_azur
 
 def test_managed_cluster_get_reports_what_the_preflight_checks(aks_client, fake_azure):
     fake_azure.aks.add_cluster("aks-prod", disable_local_accounts=True, power_state="Stopped",
-                               authorized_ip_ranges=["10.0.0.0/8"])
+                               authorized_ip_ranges=["10.96.0.0/12"])
     cluster = aks_client.managed_clusters.get(fake_azure.config.resource_group, "aks-prod")
     assert cluster.provisioning_state == "Succeeded"
     assert cluster.power_state.code == "Stopped"

@@ -75,7 +75,7 @@ class Aks:
                              "ssh": {"publicKeys": [{"keyData": "ssh-rsa AAAA fake"}]}},
             "networkProfile": {"networkPlugin": "azure", "loadBalancerSku": "standard",
                                "outboundType": "loadBalancer", "dnsServiceIP": "10.0.0.10",
-                               "serviceCidr": "10.0.0.0/16", "serviceCidrs": ["10.0.0.0/16"],
+                               "serviceCidr": "10.96.0.0/16", "serviceCidrs": ["10.96.0.0/16"],
                                "podCidr": None, "podCidrs": [], "ipFamilies": ["IPv4"],
                                "loadBalancerProfile": {"allocatedOutboundPorts": 0,
                                                        "effectiveOutboundIPs": [],

@@ -149,7 +149,7 @@ class Deployments:
                 logs["InferenceServer"] += [
                     "Azure ML Inferencing HTTP server v1.4.1", "Initializing logger",
                     "Users's init has completed successfully",
-                    "Listening at: http://0.0.0.0:31311", "GET / 200 (readiness probe)"]
+                    "Listening at: http://:31311", "GET / 200 (readiness probe)"]
             elif failure["code"] == READINESS_PROBE_FAILURE:
                 logs["InferenceServer"] += ["Traceback (most recent call last):",
                                             "  init() failed", failure["message"]]
