@@ -75,7 +75,7 @@ def test_managed_cluster_get_reports_what_the_preflight_checks(aks_client, fake_
     assert cluster.identity.type == "SystemAssigned"
     assert cluster.disable_local_accounts is True
     assert cluster.agent_pool_profiles[0].vm_size == "Standard_D4s_v3"
-    assert cluster.api_server_access_profile.authorized_ip_ranges == ["10.0.0.0/8"]
+    assert cluster.api_server_access_profile.authorized_ip_ranges == ["10.96.0.0/12"]
     assert "api-version=2026-08-01" in fake_azure.calls("ManagedClusters_Get")[0].url
 
 

@@ -82,7 +82,7 @@ def test_deployment_logs_come_from_both_containers(ml_client, fake_azure, tmp_pa
     k8s_endpoint(ml_client, fake_azure)
     k8s_deployment(ml_client, tmp_path, "ep-fraud", "blue").result()
     server = ml_client.online_deployments.get_logs("blue", "ep-fraud", lines=2)
-    assert server.splitlines() == ["Listening at: http://0.0.0.0:31311",
+    assert server.splitlines() == ["Listening at: http://:31311",
                                    "GET / 200 (readiness probe)"]
     init = ml_client.online_deployments.get_logs("blue", "ep-fraud", lines=10,
                                                  container_type="storage-initializer")
