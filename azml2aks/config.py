@@ -287,6 +287,9 @@ class Gates(Section):
         0.05, ge=0, description="Online primary metric may be worse than the registered one by this much."
     )
     inconclusive_holds: int = Field(1, ge=0, description="Times an inconclusive step is held before failing.")
+    latency_retries: int = Field(
+        1, ge=0, description="Times a step failing on latency alone (p99_ms, p99_ratio) is measured again "
+        "before it fails: the p99 of a few dozen probes is their slowest one, and one hiccup is not a trend.")
     p99_floor_ms: float = Field(
         100.0, ge=0, description="p99 ratio is taken against max(live p99, this): small-sample noise below it cannot fail the ratio gate (ms)."
     )

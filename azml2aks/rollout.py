@@ -21,7 +21,8 @@ DeleteDeployment, Rollback. Observations: Ok, Failed, ProbeResult (and Planned, 
 Rules enforced here: live traffic sums to 100 (or 0 for an empty endpoint); a deployment
 with live traffic is never deleted; an empty endpoint gets the new colour at 100 % right
 after its smoke test; an inconclusive step (fewer than ``gates.min_samples`` probes) is held
-``gates.inconclusive_holds`` times, then fails; any failure restores the last good split
+``gates.inconclusive_holds`` times, then fails; a step failing on latency alone is measured
+again ``gates.latency_retries`` times before it fails; any failure restores the last good split
 (Rollback) and the report says ``rolled_back``; the previous colour stays at 0 % after
 promotion unless ``delete_previous``. Gate judgement is :func:`judge`.
 """
@@ -36,6 +37,8 @@ from azml2aks import metrics as M
 from azml2aks.config import Gates, RolloutSettings
 
 PASS, FAIL, INCONCLUSIVE, SKIPPED, PLANNED = "pass", "fail", "inconclusive", "skipped", "planned"
+#: Gates whose failure on one round may be noise: measured again ``gates.latency_retries`` times.
+LATENCY_GATES = frozenset({"p99_ms", "p99_ratio"})
 
 
 # --- actions -----------------------------------------------------------------------------
@@ -309,6 +312,7 @@ class Rollout:
                ) -> Generator[Action, Observation, str | None]:
         """Probe, holding while inconclusive; return None on pass, else the failure reason."""
         holds = self.settings.gates.inconclusive_holds
+        latency_retries = self.settings.gates.latency_retries
         attempt = 1
         while True:
             obs = yield make()
@@ -324,6 +328,12 @@ class Rollout:
                 attempt += 1
                 if self.settings.bake_seconds > 0:
                     yield Wait(self.settings.bake_seconds, f"hold {phase}: inconclusive")
+                continue
+            if judgement.verdict == FAIL and set(judgement.failed) <= LATENCY_GATES and latency_retries > 0:
+                latency_retries -= 1
+                attempt += 1
+                if self.settings.bake_seconds > 0:
+                    yield Wait(self.settings.bake_seconds, f"measure {phase} again: latency only")
                 continue
             where = f"{phase} at {percent} %" if percent is not None else phase
             if judgement.verdict == INCONCLUSIVE:

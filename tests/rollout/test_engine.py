@@ -94,15 +94,43 @@ def test_first_deploy_puts_the_new_colour_at_100_after_the_smoke_test():
 
 
 def test_rollout_restores_last_split_when_p99_gate_fails_at_50():
-    run = Script(probes=[GOOD, GOOD, SLOW])
+    run = Script(probes=[GOOD, GOOD, SLOW, SLOW])
     report = drive(Rollout({"blue": 100, "green": 0}, "green", settings()).flow(), run)
-    assert run.actions[-3:] == [Wait(5.0, "bake at 50 %"), Probe("green", "blue", 50, 40, 30.0),
+    assert run.actions[-5:] == [Wait(5.0, "bake at 50 %"), Probe("green", "blue", 50, 40, 30.0),
+                                Wait(5.0, "measure step again: latency only"),
+                                Probe("green", "blue", 50, 40, 30.0),
                                 Rollback({"blue": 100, "green": 0}, report.reason)]
+    assert [s["attempt"] for s in report.steps if s["percent"] == 50] == [1, 2]
     assert report.result == "rolled_back"
     assert report.traffic == {"blue": 100, "green": 0}
     assert "p99_ms" in report.reason and "p99_ratio" in report.reason
     failed = {g["gate"]: g for g in report.steps[-1]["gates"]}
     assert failed["p99_ms"]["status"] == "fail" and failed["p99_ms"]["value"] == 900.0
+
+
+def test_one_slow_round_is_measured_again_and_a_good_second_round_passes():
+    run = Script(probes=[GOOD, SLOW, GOOD])
+    report = drive(Rollout({"blue": 100}, "green", settings()).flow(), run)
+    assert run.actions[5:8] == [Probe("green", "blue", 10, 40, 30.0),
+                                Wait(5.0, "measure step again: latency only"),
+                                Probe("green", "blue", 10, 40, 30.0)]
+    assert report.result == "promoted"
+    assert run.sleeps == [5.0, 5.0, 5.0, 5.0]
+
+
+def test_latency_retries_zero_fails_on_the_first_slow_round():
+    run = Script(probes=[GOOD, SLOW])
+    gates = settings().gates.model_copy(update={"latency_retries": 0})
+    report = drive(Rollout({"blue": 100}, "green", settings(gates=gates)).flow(), run)
+    assert isinstance(run.actions[-1], Rollback) and report.result == "rolled_back"
+    assert sum(isinstance(a, Probe) for a in run.actions) == 1
+
+
+def test_an_error_gate_failure_is_not_measured_again():
+    run = Script(probes=[GOOD, DEAD])
+    report = drive(Rollout({"blue": 100}, "green", settings()).flow(), run)
+    assert sum(isinstance(a, Probe) for a in run.actions) == 1
+    assert report.result == "rolled_back" and "error_rate" in report.reason
 
 
 def test_disagreeing_shadow_rolls_back_before_any_traffic_moves():
