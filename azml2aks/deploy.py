@@ -14,6 +14,7 @@ The verbs ``status``, ``set_traffic``, ``promote``, ``rollback``, ``invoke``, ``
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,7 +27,9 @@ from azml2aks.backends.base import EventSink, ignore_event
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import (
     Azml2aksError,
+    BackendError,
     ConfigError,
+    DataError,
     NotFoundError,
     RolloutAborted,
     UnsupportedError,
@@ -314,6 +317,14 @@ def invoke(pipeline: Any, file: str | Path, *, deployment: str | None = None) ->
     timeout = pipeline.config.deployment.request_settings.request_timeout_ms / 1000 + 1
     prober = P.Prober(state.scoring_uri, endpoints.get_keys(name).primary, timeout=timeout)
     code, who, content, ms = prober.send(body, deployment)
+    if code >= 400 or code == 0:
+        detail = json.dumps(content)[:500] if not isinstance(content, str) else content[:500]
+        where = f"deployment {who!r} of endpoint {name!r}" if who else f"endpoint {name!r}"
+        if 400 <= code < 500:
+            raise DataError(f"{where} refused the request in {file}: HTTP {code} {detail}",
+                            hint="the message names the column or row to fix; see scoring/README.md for the formats")
+        raise BackendError(f"{where} failed to answer the request in {file}: HTTP {code} {detail}",
+                           hint=f"see `azml2aks logs PIPELINE --deployment {who or deployment or 'COLOUR'}`")
     return {"status_code": code, "deployment": who, "latency_ms": round(ms, 2), "response": content}
 
 

@@ -130,6 +130,22 @@ def test_cli_traffic_with_bad_arguments_exits_1_and_status_never_prints_keys(sit
     assert key.primary not in out and key.secondary not in out
 
 
+def test_cli_invoke_exits_non_zero_when_the_endpoint_refuses_or_fails(site, capsys, tmp_path):
+    from azml2aks import cli
+
+    yaml = site.root / "pipeline.yaml"
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_bytes(site.payloads.body(0))
+    bad.write_text("{not json")
+    assert cli.main(["invoke", str(yaml), "--file", str(good), "-o", "json"]) == 0
+    assert '"status_code": 200' in capsys.readouterr().out
+    assert cli.main(["invoke", str(yaml), "--file", str(good), "--deployment", "purple"]) == 1
+    assert "refused the request" in capsys.readouterr().err
+    assert cli.main(["invoke", str(yaml), "--file", str(bad), "--deployment", "blue"]) == 3
+    err = capsys.readouterr().err
+    assert "deployment 'blue' of endpoint 'iris-ep' failed to answer" in err and "azml2aks logs" in err
+
+
 def test_healthy_green_walks_the_ladder_and_blue_stays_at_zero(site):  # runs last: moves traffic
     result, sleeps, events = roll(site, bake_seconds=0.01)
     assert result.result == "promoted", getattr(result, "message", result)
