@@ -64,11 +64,11 @@ def get_model(workdir: Path, name: str, version: str | None = None, *, alias: st
     except MlflowException:
         what = f"alias {alias!r}" if alias else f"version {version}"
         raise NotFoundError(f"model {name!r} has no {what} in the local registry",
-                            hint="list versions with `azml2aks models PIPELINE`; register with `azml2aks register`") from None
+                            hint="list versions with `azml2aks models PIPELINE`; register with `azml2aks register PIPELINE`") from None
     versions = list_models(workdir, name)
     if not versions:
         raise NotFoundError(f"model {name!r} is not registered in the local registry",
-                            hint="run `azml2aks train` then `azml2aks register`")
+                            hint="run `azml2aks train PIPELINE` then `azml2aks register PIPELINE`")
     return versions[-1]
 
 
