@@ -174,12 +174,14 @@ class Judgement:
 
 
 def judge(result: ProbeResult, gates: Gates, *, metric_name: str | None = None,
-          registered_metric: float | None = None) -> Judgement:
+          registered_metric: float | None = None, live_p99_ms: float | None = None) -> Judgement:
     """Judge one probe round against ``gates``; returns each gate's value, threshold and status.
 
     Fewer than ``min_samples`` answered probes makes every statistical gate inconclusive
     (error rate still fails when errors already exceed the allowance). p99 ratio is measured
-    against ``max(baseline p99, gates.p99_floor_ms)`` so sub-millisecond noise cannot fail it.
+    against ``max(baseline p99, live_p99_ms, gates.p99_floor_ms)``: ``live_p99_ms`` is the live
+    colour's worst p99 earlier in this rollout (while it carried the load), so a new colour at
+    100 % is not compared with an idle old colour, and sub-millisecond noise cannot fail it.
     """
     c, b = result.candidate, result.baseline
     enough = c.samples >= gates.min_samples
@@ -199,7 +201,7 @@ def judge(result: ProbeResult, gates: Gates, *, metric_name: str | None = None,
     figures.append(GateFigure("p99_ms", c.p99_ms, gates.max_p99_ms, check(p99_ok)))
     ratio = None
     if b is not None and b.p99_ms is not None and c.p99_ms is not None:
-        ratio = c.p99_ms / max(b.p99_ms, gates.p99_floor_ms)
+        ratio = c.p99_ms / max(b.p99_ms, live_p99_ms or 0.0, gates.p99_floor_ms)
     figures.append(GateFigure("p99_ratio", ratio, gates.max_p99_ratio,
                               check(None if ratio is None else ratio <= gates.max_p99_ratio)))
     agreement = result.agreement
@@ -276,6 +278,7 @@ class Rollout:
         self.report = Report(colour=colour, previous=self.previous, last_good=dict(traffic),
                              traffic=dict(traffic))
         self._start = clock()
+        self._live_p99: float | None = None  # the live colour's worst p99 so far (see judge)
 
     # The split at ``percent`` for the new colour; every other deployment keeps its entry.
     def split(self, percent: int) -> dict[str, int]:
@@ -305,8 +308,11 @@ class Rollout:
         if isinstance(obs, Failed):
             return Judgement(FAIL, (GateFigure("probe", None, None, FAIL),))
         assert isinstance(obs, ProbeResult), obs
-        return judge(obs, self.settings.gates, metric_name=self.metric_name,
-                     registered_metric=self.registered_metric)
+        judgement = judge(obs, self.settings.gates, metric_name=self.metric_name,
+                          registered_metric=self.registered_metric, live_p99_ms=self._live_p99)
+        if obs.baseline is not None and obs.baseline.p99_ms is not None:
+            self._live_p99 = max(self._live_p99 or 0.0, obs.baseline.p99_ms)
+        return judgement
 
     def _gated(self, make: Callable[[], Action], phase: str, percent: int | None
                ) -> Generator[Action, Observation, str | None]:

@@ -133,6 +133,16 @@ def test_an_error_gate_failure_is_not_measured_again():
     assert report.result == "rolled_back" and "error_rate" in report.reason
 
 
+def test_green_at_100_is_compared_with_blue_as_it_was_under_load_not_idle():
+    loaded_blue = ProbeResult(Stats(40, 0, 150.0, 300.0), Stats(40, 0, 150.0, 300.0), agreement=1.0)
+    idle_blue = ProbeResult(Stats(40, 0, 200.0, 350.0), Stats(40, 0, 20.0, 50.0), agreement=1.0)
+    run = Script(probes=[loaded_blue, loaded_blue, loaded_blue, idle_blue])
+    report = drive(Rollout({"blue": 100}, "green", settings()).flow(), run)
+    assert report.result == "promoted"
+    last = {g["gate"]: g for g in report.steps[-1]["gates"]}
+    assert last["p99_ratio"]["value"] == pytest.approx(350.0 / 300.0)
+
+
 def test_disagreeing_shadow_rolls_back_before_any_traffic_moves():
     run = Script(probes=[DISAGREE])
     report = drive(Rollout({"blue": 100}, "green", settings()).flow(), run)
