@@ -265,6 +265,10 @@ def set_traffic(pipeline: Any, traffic: dict[str, int] | list[str]) -> dict[str,
     if isinstance(traffic, list):
         traffic = parse_assignments(traffic)
     endpoints, name = endpoints_of(pipeline), pipeline.config.endpoint.name
+    try:  # the split itself first: its error holds whatever the endpoint has
+        R.check_split(traffic)
+    except ValueError as e:
+        raise ConfigError(f"endpoint {name!r}: {e}", hint="e.g. azml2aks traffic PIPELINE blue=90 green=10") from None
     state = endpoints.get_endpoint(name)
     unknown = sorted(set(traffic) - set(state.deployments))
     if unknown:
