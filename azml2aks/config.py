@@ -33,7 +33,8 @@ def check_azure_name(value: str, kind: str) -> str:
 class Section(BaseModel):
     """Base of every section: unknown keys are errors (the loader adds a 'did you mean')."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+    # defer_build: one schema for the whole tree on first validation, not one per section at import
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True, defer_build=True)
 
 
 class WorkspaceSettings(Section):
