@@ -233,10 +233,31 @@ def cmd_attach(args):
     return open_pipeline(args).attach()
 
 
+def _run_render(out: dict) -> str:
+    """One line per stage that ran, the deploy outcome last."""
+    lines = []
+    if "train" in out:
+        lines.append("train:    " + _train_render(out["train"]))
+    if "register" in out:
+        lines.append("register: " + _model_render(out["register"]))
+    if "package" in out:
+        p = out["package"]
+        reused = "reused" if p["environment_reused"] else "new"
+        lines.append(f"package:  {p['directory']} (environment {p['environment_name']}:{p['environment_version']}, {reused})")
+    if "attach" in out:
+        lines.append(f"attach:   {out['attach']['compute']} ({out['attach']['status']})")
+    if "deploy" in out:
+        lines.append("deploy:   " + _deploy_render(out["deploy"]).replace("\n", "\n          "))
+    if "run_id" in out:
+        lines.append(f"run id:   {out['run_id']} (journal under the work dir's runs/)")
+    return "\n".join(lines)
+
+
 @command("run", help="Run every stage: train, register, package, attach, deploy.",
          example="azml2aks run examples/wine-classification/pipeline.yaml",
          configure=lambda p: (p.add_argument("--resume", action="store_true", help="skip stages the latest run finished"),
-                              p.add_argument("--dry-run", action="store_true", help="print the rollout plan only")))
+                              p.add_argument("--dry-run", action="store_true", help="print the rollout plan only")),
+         render=_run_render)
 def cmd_run(args):
     return open_pipeline(args).run(resume=args.resume, dry_run=args.dry_run)
 

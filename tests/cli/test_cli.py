@@ -131,3 +131,12 @@ def test_azure_backend_refuses_deploy_and_sends_nothing(capsys, tmp_path):
         code, _, err = run(capsys, verb[0], str(pipeline), *verb[1:])
         assert code == 1, verb
         assert "the Azure backend cannot run" in err and "nothing was sent to Azure" in err
+
+
+def test_run_dry_run_prints_the_plan_and_touches_nothing(capsys, tmp_path):
+    pipeline = copy_example(tmp_path)
+    code, out, _ = run(capsys, "run", str(pipeline), "--dry-run")
+    assert code == 0
+    assert "deploy:   plan for endpoint wine-endpoint: deploy blue (live: none)" in out
+    assert "CreateDeployment(colour=blue)" in out and "SetTraffic(traffic=blue=100)" in out
+    assert not (pipeline.parent / ".azml2aks" / "endpoints").exists()
