@@ -150,19 +150,29 @@ def format_step(step: dict[str, Any]) -> str:
     return f"  {where}: {step['verdict'].upper()}  " + ", ".join(figures) + (f"  ({step['note']})" if step.get("note") else "")
 
 
+_SETTLE_FIRST = "settle the split first: azml2aks promote PIPELINE, or azml2aks rollback PIPELINE"
+
+
+def _next_colour(name: str, traffic: dict[str, int], config: PipelineConfig) -> str:
+    try:
+        return R.choose_colour(traffic, config.rollout.colours)
+    except ValueError as e:
+        raise ConfigError(f"endpoint {name!r}: {e}", hint=_SETTLE_FIRST) from None
+
+
 def run_rollout(config: PipelineConfig, endpoints: Any, *, package_dir: Path | None, model_dir: Path | None,
                 model: ModelVersion | None, payloads: P.Payloads, sleep: Callable[[float], None] = time.sleep,
                 clock: Callable[[], float] = time.monotonic, on_event: EventSink = ignore_event) -> DeployResult:
     """Roll ``package_dir`` + ``model_dir`` out as a new colour; raise RolloutAborted when rolled back."""
     name = config.endpoint.name
     state = endpoints.ensure_endpoint(config)
-    try:
-        colour = R.choose_colour(state.traffic, config.rollout.colours)
-    except ValueError as e:
-        raise ConfigError(f"endpoint {name!r}: {e}", hint="azml2aks promote PIPELINE, or azml2aks rollback PIPELINE") from None
+    colour = _next_colour(name, state.traffic, config)
     registered = model.metric_value if model is not None and model.metric_name == config.primary_metric else None
-    engine = R.Rollout(state.traffic, colour, config.rollout, metric_name=config.primary_metric,
-                       registered_metric=registered, clock=clock)
+    try:
+        engine = R.Rollout(state.traffic, colour, config.rollout, metric_name=config.primary_metric,
+                           registered_metric=registered, clock=clock)
+    except ValueError as e:
+        raise ConfigError(f"endpoint {name!r}: {e}", hint=_SETTLE_FIRST) from None
     execute = Executor(config, endpoints, package_dir=package_dir, model_dir=model_dir, model=model,
                        payloads=payloads, sleep=sleep)
     on_event({"event": "rollout", "message": f"rolling {colour} out on endpoint {name} "
@@ -222,8 +232,11 @@ def deploy(pipeline: Any, package: PackageResult | None, *, dry_run: bool = Fals
             traffic, uri = state.traffic, state.scoring_uri
         except NotFoundError:
             traffic, uri = {}, ""
-        colour = R.choose_colour(traffic, config.rollout.colours)
-        actions = R.plan(traffic, colour, config.rollout)
+        colour = _next_colour(name, traffic, config)
+        try:
+            actions = R.plan(traffic, colour, config.rollout)
+        except ValueError as e:
+            raise ConfigError(f"endpoint {name!r}: {e}", hint=_SETTLE_FIRST) from None
         live = next((c for c, p in traffic.items() if p), None)
         return DeployResult(endpoint=name, scoring_uri=uri, result="planned", colour=colour, previous=live,
                             traffic=traffic, steps=tuple(a.to_dict() for a in actions),
