@@ -120,14 +120,14 @@ class Executor:
         elif isinstance(action, R.SetTraffic):
             self.endpoints.set_traffic(self.name, dict(action.traffic))
         elif isinstance(action, R.Rollback):
-            self._restore(dict(action.traffic))
+            self.restore(dict(action.traffic))
         elif isinstance(action, R.Wait):
             self.sleep(action.seconds)
         elif isinstance(action, R.DeleteDeployment):
             self.endpoints.delete_deployment(self.name, action.colour)
         return R.Ok()
 
-    def _restore(self, traffic: dict[str, int]) -> None:
+    def restore(self, traffic: dict[str, int]) -> None:
         live = {c: p for c, p in self.endpoints.get_endpoint(self.name).traffic.items() if p}
         if live != {c: p for c, p in traffic.items() if p}:
             self.endpoints.set_traffic(self.name, traffic)
@@ -185,18 +185,31 @@ def run_rollout(config: PipelineConfig, endpoints: Any, *, package_dir: Path | N
         return execute(action)
 
     flow = engine.flow()
-    action = next(flow)
-    while True:
-        obs = observed(action)
-        try:
-            action = flow.send(obs)
-        except StopIteration as stop:
-            report: R.Report = stop.value
-            break
-        finally:
-            for step in engine.report.steps[seen:]:
-                on_event({"event": "rollout_step", "message": format_step(step), "step": step})
-            seen = len(engine.report.steps)
+    try:
+        action = next(flow)
+        while True:
+            obs = observed(action)
+            try:
+                action = flow.send(obs)
+            except StopIteration as stop:
+                report: R.Report = stop.value
+                break
+            finally:
+                for step in engine.report.steps[seen:]:
+                    on_event({"event": "rollout_step", "message": format_step(step), "step": step})
+                seen = len(engine.report.steps)
+    except BaseException as e:  # Ctrl-C or a crash mid-ladder: the live colour gets its traffic back
+        restored = _restore_after_interruption(execute, engine.report.last_good, on_event)
+        if not isinstance(e, KeyboardInterrupt):
+            raise
+        payload = {**engine.report.to_dict(), "result": "rolled_back", "endpoint": name,
+                   "scoring_uri": state.scoring_uri}
+        raise RolloutAborted(
+            f"rollout of {colour!r} on endpoint {name!r} interrupted; "
+            + (f"traffic restored to {_split(engine.report.last_good)}" if restored else
+               "restoring the last good split FAILED"),
+            hint="run `azml2aks status PIPELINE` to check the split" if restored else
+            "run `azml2aks rollback PIPELINE` now", report=payload) from None
     if report.result == "rolled_back":
         payload = {**report.to_dict(), "endpoint": name, "scoring_uri": state.scoring_uri}
         tail = f"\nlast lines of {colour}'s log:\n{report.log_tail}" if report.log_tail else ""
@@ -209,6 +222,17 @@ def run_rollout(config: PipelineConfig, endpoints: Any, *, package_dir: Path | N
     return DeployResult(endpoint=name, scoring_uri=state.scoring_uri, result=report.result, colour=colour,
                         previous=report.previous, traffic=report.traffic, steps=tuple(report.steps),
                         model=getattr(model, "ref", None))
+
+
+def _restore_after_interruption(execute: Executor, last_good: dict[str, int], on_event: EventSink) -> bool:
+    """Put the last good split back after an interruption; False when that failed too."""
+    try:
+        execute.restore(last_good)
+    except (Azml2aksError, OSError) as e:
+        logger.error("could not restore traffic %s: %s", last_good, e)
+        return False
+    on_event({"event": "rollout", "message": f"interrupted: traffic restored to {_split(last_good)}"})
+    return True
 
 
 def _describe(action: R.Action) -> str:

@@ -101,6 +101,18 @@ def test_green_killed_mid_ladder_is_rolled_back(site):
     assert site.eps.get_endpoint("iris-ep").traffic == {"blue": 100, "green": 0}
 
 
+def test_ctrl_c_mid_ladder_restores_blue_to_100_and_exits_4(site):
+    def interrupt_at_second_bake(count):
+        if count == 2:  # baking at 50 %: green already serves half the traffic
+            raise KeyboardInterrupt
+
+    result, sleeps, events = roll(site, sleep=interrupt_at_second_bake, bake_seconds=0.01)
+    assert isinstance(result, RolloutAborted) and result.exit_code == 4
+    assert "interrupted; traffic restored to blue=100" in result.message
+    assert site.eps.get_endpoint("iris-ep").traffic == {"blue": 100, "green": 0}
+    assert any("interrupted: traffic restored" in e.get("message", "") for e in events)
+
+
 def test_bad_traffic_arguments_change_nothing(site):
     pipeline = SimpleNamespace(config=make_config(site.root, site.csv), backend=site.eps)
     before = site.eps.get_endpoint("iris-ep").traffic
