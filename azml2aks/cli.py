@@ -301,7 +301,8 @@ def cmd_status(args):
 
 
 def _traffic_render(d: dict) -> str:
-    return f"endpoint {d['endpoint']} traffic: {_short(d['traffic'])}"
+    note = f" ({d['note']}; nothing changed)" if d.get("note") else ""
+    return f"endpoint {d['endpoint']} traffic: {_short(d['traffic'])}{note}"
 
 
 @command("traffic", help="Set the live split by hand (colours not named go to 0; must sum to 100).",

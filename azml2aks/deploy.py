@@ -333,8 +333,16 @@ def promote(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
 def rollback(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
     """Send all traffic back: to ``colour``, else the majority of a split in progress, else the
     idle previous colour (instant rollback after a promotion)."""
-    state = endpoints_of(pipeline).get_endpoint(pipeline.config.endpoint.name)
+    name = pipeline.config.endpoint.name
+    state = endpoints_of(pipeline).get_endpoint(name)
     live = {c: p for c, p in state.traffic.items() if p}
+    promoted = _last_promotion(pipeline, name)
+    if colour is None and promoted and len(live) == 1:
+        new, previous = promoted
+        if previous in live:  # already rolled back: say so instead of flipping back again
+            return {"endpoint": name, "traffic": state.traffic, "note": f"{previous} already serves 100 %"}
+        if new in live and previous in state.deployments:
+            colour = previous
     if colour is None:
         idle = [c for c in state.deployments if c not in live]
         if len(live) == 2 and len(set(live.values())) == 2:
@@ -345,6 +353,16 @@ def rollback(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
             raise ConfigError(f"cannot tell what to roll back to from traffic {state.traffic}; name the deployment",
                               hint="azml2aks rollback PIPELINE --deployment blue")
     return set_traffic(pipeline, {colour: 100})
+
+
+def _last_promotion(pipeline: Any, endpoint: str) -> tuple[str, str] | None:
+    """(new colour, previous colour) of the latest promoted rollout in the run journal."""
+    journal = getattr(pipeline, "journal", None)
+    stage = journal.stage("deploy") if journal is not None else None
+    result = stage["result"] if stage else {}
+    if result.get("endpoint") == endpoint and result.get("result") == "promoted" and result.get("previous"):
+        return result["colour"], result["previous"]
+    return None
 
 
 def invoke(pipeline: Any, file: str | Path, *, deployment: str | None = None) -> dict[str, Any]:
