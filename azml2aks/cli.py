@@ -146,16 +146,20 @@ def _validate_render(data: dict) -> str:
             f"ladder {data['steps']}, backend {data['backend']}")
 
 
-@command("validate", help="Check pipeline.yaml without touching Azure or training anything.",
+@command("validate", help="Check pipeline.yaml and that its data files exist, without touching Azure or training.",
          example="azml2aks validate examples/wine-classification/pipeline.yaml", render=_validate_render)
 def cmd_validate(args):
-    from azml2aks.configfile import load_config
+    from pathlib import Path
+
+    from azml2aks.configfile import check_inputs, load_config
 
     config = load_config(args.pipeline)
+    backend = args.backend or config.workspace.default_backend()
+    check_inputs(config, Path(args.pipeline).resolve().parent, backend=backend)
     return {"pipeline": args.pipeline, "valid": True, "task": config.automl.task,
             "target_column_name": config.automl.target_column_name, "primary_metric": config.primary_metric,
             "model": config.model_name, "endpoint": config.endpoint.name, "steps": config.rollout.steps,
-            "backend": args.backend or config.workspace.default_backend()}
+            "backend": backend}
 
 
 @command("schema", help="Print the JSON schema of pipeline.yaml (for editors and reviews).",

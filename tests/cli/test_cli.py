@@ -140,3 +140,13 @@ def test_run_dry_run_prints_the_plan_and_touches_nothing(capsys, tmp_path):
     assert "deploy:   plan for endpoint wine-endpoint: deploy blue (live: none)" in out
     assert "CreateDeployment(colour=blue)" in out and "SetTraffic(traffic=blue=100)" in out
     assert not (pipeline.parent / ".azml2aks" / "endpoints").exists()
+
+
+def test_validate_names_every_missing_data_file_and_azure_assets_on_local(capsys, tmp_path):
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text("automl:\n  task: classification\n  target_column_name: y\n  training_data: data/train.csv\n"
+                        "  test_data: azureml:holdout:1\n")
+    code, _, err = run(capsys, "validate", str(pipeline))
+    assert code == 1 and "2 problems" in err
+    assert f"automl.training_data: {tmp_path / 'data' / 'train.csv'} does not exist" in err
+    assert "automl.test_data is the Azure data asset 'azureml:holdout:1'" in err
