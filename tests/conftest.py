@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -30,6 +31,8 @@ def copy_example(destination, name: str = "wine-classification", *, max_trials: 
     text = pipeline.read_text().replace("${AZML2AKS_MAX_TRIALS:-12}", str(max_trials))
     if seed is not None:
         text = text.replace("${AZML2AKS_SEED:-42}", str(seed)).replace("${AZML2AKS_SEED:-7}", str(seed))
+    # every other demo knob takes its default, whatever the developer's environment says
+    text = re.sub(r"\$\{AZML2AKS_[A-Z_]+:-([^}]*)\}", lambda m: m.group(1), text)
     pipeline.write_text(text)
     return pipeline
 
