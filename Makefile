@@ -23,7 +23,7 @@ test: venv
 	$(BIN)/python -m pytest -q
 
 lint: venv
-	$(BIN)/ruff check azml2aks tests bench examples
+	$(BIN)/ruff check azml2aks tests bench examples scripts
 
 bench: venv
 	$(BIN)/python -m bench
