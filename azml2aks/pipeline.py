@@ -21,7 +21,7 @@ from azml2aks.configfile import load_config
 from azml2aks.errors import GateError, NotFoundError
 from azml2aks.journal import Journal
 from azml2aks.lineage import lineage_tags
-from azml2aks.results import DeployResult, ModelVersion, PackageResult, TrainResult
+from azml2aks.results import AttachResult, DeployResult, ModelVersion, PackageResult, TrainResult
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,8 @@ class Pipeline:
         return self._finish("package", result)
 
     # --- attach ------------------------------------------------------------------------------
-    def attach(self):
+    def attach(self) -> AttachResult:
+        """Preflight and attach the cluster (the local backend reports ``local``)."""
         return self._finish("attach", self.backend.attach_compute(self.config))
 
     # --- deploy ------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ class Pipeline:
     # --- all ---------------------------------------------------------------------------------
     def run(self, *, resume: bool = False, dry_run: bool = False) -> dict[str, Any]:
         """All stages in order; ``resume`` skips what the latest run already finished."""
-        done = {s for s in STAGES if resume and self.journal.stage(s)} if resume else set()
+        done = {s for s in STAGES if self.journal.stage(s)} if resume else set()
         out: dict[str, Any] = {}
         if dry_run:
             return {"deploy": self.deploy(dry_run=True).to_dict()}
