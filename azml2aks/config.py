@@ -295,7 +295,8 @@ class Gates(Section):
         100.0, ge=0, description="p99 ratio is taken against max(live p99, this): small-sample noise below it cannot fail the ratio gate (ms)."
     )
     agreement_tolerance: float = Field(
-        1e-6, ge=0, description="Numeric predictions agree when within this relative difference (regression)."
+        0.1, ge=0, description="Regression and forecasting: predictions within this relative difference agree "
+        "(two different models never match exactly). Classification labels must be equal."
     )
 
 

@@ -100,6 +100,10 @@ class Executor:
             reason = e.message.split("; last lines of", 1)[0].splitlines()[0]
             return R.Failed(reason, log_tail=tail)
 
+    def _agreement_tolerance(self) -> float:
+        # class labels agree only when equal (label 10 is not "close to" label 11)
+        return 0.0 if self.config.automl.task == "classification" else self.gates.agreement_tolerance
+
     def _run(self, action: R.Action) -> R.Observation:
         s = self.config.rollout
         if isinstance(action, R.CreateDeployment):
@@ -115,7 +119,7 @@ class Executor:
             cand, base = runs
             return R.ProbeResult(_stats(cand), _stats(base),
                                  agreement=P.agreement(cand.predictions, base.predictions,
-                                                       tolerance=self.gates.agreement_tolerance),
+                                                       tolerance=self._agreement_tolerance()),
                                  metric=P.online_metric(self.config.primary_metric, cand, self.payloads))
         elif isinstance(action, R.SetTraffic):
             self.endpoints.set_traffic(self.name, dict(action.traffic))

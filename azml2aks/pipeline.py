@@ -188,6 +188,11 @@ class Pipeline:
         if "register" not in done:
             model = self.register(job)
             out["register"] = model.to_dict()
+            alias = self.config.model.alias
+            if alias not in model.aliases:
+                self.on_event({"event": "warning", "message": f"{model.ref} does not beat the {alias} "
+                               f"({model.metric_name}={model.metric_value:.4f}); it is rolled out anyway and "
+                               "the rollout gates decide"})
         if "package" not in done:
             package = self.package(model)
             out["package"] = package.to_dict()

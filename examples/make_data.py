@@ -1,4 +1,5 @@
-"""Write the example data sets from the copies scikit-learn ships (no download).
+"""Write the example data sets: wine and diabetes from the copies scikit-learn ships (no
+download), and a synthetic daily-sales series for forecasting.
 
     python examples/make_data.py            # writes examples/*/data/*.csv
 
@@ -32,6 +33,36 @@ def diabetes() -> tuple:
     return frame, "progression", False
 
 
+def sales() -> tuple:
+    """Daily sales of two stores over 400 days: a weekly cycle, a store offset, promotions and a
+    fixed pseudo-noise pattern (no random generator, so every platform writes the same bytes)."""
+    import math
+
+    import pandas as pd
+
+    days = pd.date_range("2024-01-01", periods=400, freq="D")
+    rows = []
+    for store, offset in (("north", 40.0), ("south", 0.0)):
+        for i, day in enumerate(days):
+            promo = int((i * 7 + len(store)) % 5 == 0)
+            noise = ((i * 37 + offset) % 11 - 5) * 0.8
+            value = 120 + offset + 15 * math.sin(2 * math.pi * i / 7) + 25 * promo + noise + i * 0.05
+            rows.append({"date": day.strftime("%Y-%m-%d"), "store": store, "promo": promo, "sales": round(value, 2)})
+    return pd.DataFrame(rows)
+
+
+def write_forecasting(name: str, stem: str, holdout_days: int = 14) -> list[Path]:
+    """Time split: the last ``holdout_days`` of every series are the labelled hold-out."""
+    frame = sales()
+    cutoff = sorted(frame["date"].unique())[-holdout_days]
+    folder = HERE / name / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{stem}.csv", folder / f"{stem}-holdout.csv"]
+    for part, path in zip((frame[frame["date"] < cutoff], frame[frame["date"] >= cutoff]), paths, strict=True):
+        part.to_csv(path, index=False, lineterminator="\n")
+    return paths
+
+
 def split(frame, target: str, stratify: bool, seed: int = 7):
     from sklearn.model_selection import train_test_split
 
@@ -50,7 +81,9 @@ def write(name: str, stem: str, maker) -> list[Path]:
 
 
 def main() -> int:
-    for path in write("wine-classification", "wine", wine) + write("diabetes-regression", "diabetes", diabetes):
+    written = (write("wine-classification", "wine", wine) + write("diabetes-regression", "diabetes", diabetes)
+               + write_forecasting("sales-forecasting", "sales"))
+    for path in written:
         print(path.relative_to(HERE.parent))
     return 0
 

@@ -176,6 +176,8 @@ def search(X, y, *, plan: SearchPlan, metric: str, seed: int, n_jobs: int, log_f
     """Run FLAML over numeric matrices ``X``/``y``; trials are reported as they finish."""
     from flaml import AutoML
 
+    for name in ("flaml", "flaml.automl", "flaml.tune"):  # FLAML's own INFO chatter; trials are our events
+        logging.getLogger(name).setLevel(logging.WARNING)
     automl = AutoML()
     trials: list[dict] = []
 
