@@ -272,7 +272,9 @@ def deploy(pipeline: Any, package: PackageResult | None, *, dry_run: bool = Fals
     if package is None:
         raise ConfigError("nothing to deploy: package a model first (azml2aks package PIPELINE)")
     model = pipeline.resolve_model(package.model)
-    model_dir = pipeline.backend.download_model(model, pipeline.base_dir / "build" / f"{model.name}-{model.version}")
+    model_dir = Path(package.directory) / "mlflow-model"  # the package stage put the model there
+    if not (model_dir / "MLmodel").is_file():
+        model_dir = pipeline.backend.download_model(model, Path(package.directory))
     payloads = load_holdout(config, pipeline.base_dir)
     return run_rollout(config, endpoints, package_dir=Path(package.directory), model_dir=Path(model_dir),
                        model=model, payloads=payloads, sleep=sleep, clock=clock, on_event=pipeline.on_event)
