@@ -37,10 +37,13 @@ class LocalBackend(LocalEndpoints):
     def submit_automl_job(self, config: PipelineConfig, *, on_event: EventSink = ignore_event,
                           detach: bool = False) -> str:
         """Check the data and queue the job; run it here, or in a detached worker with ``detach``."""
-        job = jobs.create_job(config, base_dir=self.base_dir, workdir=self.workdir)
-        if not detach:
-            jobs.execute_job(config, job, base_dir=self.base_dir, workdir=self.workdir, on_event=on_event)
+        if not detach:  # read the data once for both steps
+            inputs = jobs.load_inputs(config, self.base_dir)
+            job = jobs.create_job(config, base_dir=self.base_dir, workdir=self.workdir, inputs=inputs)
+            jobs.execute_job(config, job, base_dir=self.base_dir, workdir=self.workdir, on_event=on_event,
+                             inputs=inputs)
             return job
+        job = jobs.create_job(config, base_dir=self.base_dir, workdir=self.workdir)
         folder = self._job_dir(job)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "config.json").write_text(config.model_dump_json(by_alias=True))

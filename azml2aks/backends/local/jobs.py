@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 TAG = "azml2aks."
 
 
-def _load_frames(config: PipelineConfig, base_dir: Path):
+def load_inputs(config: PipelineConfig, base_dir: Path):
     """Read and check the training (and validation) data; every data error surfaces here."""
     settings = config.automl
     time_column = settings.forecasting.time_column_name if settings.forecasting else None
@@ -46,10 +46,11 @@ def _load_frames(config: PipelineConfig, base_dir: Path):
     return train_path, frame, val_frame, plan, time_column
 
 
-def create_job(config: PipelineConfig, *, base_dir: Path, workdir: Path) -> str:
-    """Check the data and record a Queued job (the parent run); return its name."""
+def create_job(config: PipelineConfig, *, base_dir: Path, workdir: Path, inputs=None) -> str:
+    """Check the data (or take ``inputs`` from :func:`load_inputs`) and record a Queued job
+    (the parent run); return its name."""
     settings = config.automl
-    train_path, *_ = _load_frames(config, base_dir)
+    train_path, *_ = inputs or load_inputs(config, base_dir)
     mlflow = tracking.client(workdir)
     exp = tracking.experiment_id(mlflow, workdir, settings.experiment_name)
     parent = mlflow.create_run(exp, run_name=settings.name or settings.display_name, tags={
@@ -76,10 +77,11 @@ def set_status(workdir: Path, job: str, status: str, error: str | None = None) -
 TERMINAL = ("Completed", "Failed", "Canceled")
 
 
-def execute_job(config: PipelineConfig, job: str, *, base_dir: Path, workdir: Path, on_event: EventSink) -> TrainResult:
+def execute_job(config: PipelineConfig, job: str, *, base_dir: Path, workdir: Path, on_event: EventSink,
+                inputs=None) -> TrainResult:
     """Run the search of a Queued job and record its trials and best model."""
     metric = config.primary_metric
-    _, frame, val_frame, plan, time_column = _load_frames(config, base_dir)
+    _, frame, val_frame, plan, time_column = inputs or load_inputs(config, base_dir)
     for warning in plan.warnings:
         logger.warning(warning)
         on_event({"event": "warning", "message": warning})
