@@ -1,0 +1,163 @@
+"""The one choke point between azml2aks and Azure: credential, clients, error translation.
+
+Every Azure call of ``backends/azure`` goes through a client built here and every Azure
+exception through :func:`translate`, which turns it into azml2aks's tree::
+
+    HttpResponseError 404 / ResourceNotFoundError  -> NotFoundError   (exit 1)
+    HttpResponseError 400 / 409 / 422 (UserError)  -> ConfigError     (exit 1)  the request was wrong
+    ClientAuthenticationError, no credential       -> ConfigError     (exit 1)  names every way to log in
+    any other HttpResponseError / ServiceRequest   -> BackendError    (exit 3)  keeps the service's code
+
+The service's ``code`` and ``message`` are kept, trimmed to :data:`MAX_MESSAGE` characters and
+scrubbed of anything that looks like a secret (SAS signatures, bearer tokens, keys), and the
+original exception is chained with ``from``. Building a client makes no call: the first request
+is the first call. 429 and 5xx are retried by azure-core's retry policy (it honours
+``Retry-After``); the service's documented consistency lags (409 while Updating, 404 right
+after a create) are retried by :mod:`azml2aks.retry` in the resource modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from azml2aks.errors import Azml2aksError, BackendError, ConfigError, NotFoundError
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE = 600
+ARM = "https://management.azure.com"
+
+#: How to give azml2aks a credential; DefaultAzureCredential tries them in this order.
+CREDENTIAL_HINT = (
+    "log in one of these ways: service-principal variables AZURE_CLIENT_ID + AZURE_TENANT_ID + "
+    "AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH); workload identity federation "
+    "(AZURE_FEDERATED_TOKEN_FILE, set by an OIDC service connection or azure/login); a managed "
+    "identity on the agent (AZURE_CLIENT_ID for a user-assigned one); or `az login` (an Azure "
+    "DevOps AzureCLI@2 task is already logged in)"
+)
+
+_SECRETS = [
+    (re.compile(r"(?i)\b(sig|skoid|sktid|signature)=[^&\s\"')]+"), r"\1=***"),
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1***"),
+    (re.compile(r"(?i)(\"?(?:primaryKey|secondaryKey|accessToken|key|password|secret|token)\"?\s*[:=]\s*\"?)"
+                r"[^\"',\s}]+"), r"\1***"),
+    (re.compile(r"(?i)(AccountKey|SharedAccessSignature)=[^;\s]+"), r"\1=***"),
+]
+
+
+def scrub(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` without secrets, on one line, at most ``limit`` characters."""
+    for pattern, repl in _SECRETS:
+        text = pattern.sub(repl, text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def make_credential(tenant_id: str | None = None) -> Any:
+    """``DefaultAzureCredential`` (environment, workload identity, managed identity, Azure CLI).
+
+    No call is made here; a missing login surfaces on the first request, through
+    :func:`translate`, as one ConfigError naming every way to provide a credential."""
+    try:
+        from azure.identity import DefaultAzureCredential
+    except ImportError as e:  # an install without the [azure] extra
+        raise ConfigError("the Azure backend needs the azure extra",
+                          hint="pip install 'azml2aks[azure]', or run with --backend local") from e
+    kwargs: dict[str, Any] = {"exclude_interactive_browser_credential": True}
+    if tenant_id:
+        kwargs["additionally_allowed_tenants"] = [tenant_id]
+        kwargs["workload_identity_tenant_id"] = tenant_id
+    return DefaultAzureCredential(**kwargs)
+
+
+def ml_client(subscription_id: str, resource_group: str, workspace: str, credential: Any, **kwargs: Any) -> Any:
+    """An ``MLClient`` on one workspace. Construction sends nothing."""
+    from azure.ai.ml import MLClient
+
+    return MLClient(credential, subscription_id, resource_group, workspace,
+                    enable_telemetry=False, **kwargs)
+
+
+def arm_pipeline(credential: Any, *, base_url: str = ARM, **kwargs: Any) -> Any:
+    """A plain ARM pipeline client (bearer policy, retries honouring Retry-After, ARM errors),
+    for the few REST calls no SDK client covers (cluster extensions, provider registration)."""
+    from azure.core.pipeline import policies as P
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
+
+    pipeline = [P.RequestIdPolicy(), P.HeadersPolicy(), P.UserAgentPolicy("azml2aks"),
+                P.RetryPolicy(**kwargs), ARMChallengeAuthenticationPolicy(credential, f"{base_url}/.default"),
+                P.ContentDecodePolicy(), ARMHttpLoggingPolicy()]
+    return ARMPipelineClient(base_url=base_url, policies=pipeline)
+
+
+def error_parts(error: BaseException) -> tuple[int | None, str | None, str]:
+    """(HTTP status, service error code, message) of an azure-core error, as the service said them."""
+    status = getattr(error, "status_code", None)
+    code = None
+    message = getattr(error, "message", None) or str(error)
+    odata = getattr(error, "error", None)  # azure.core.exceptions.ODataV4Format
+    if odata is not None:
+        code = getattr(odata, "code", None)
+        message = getattr(odata, "message", None) or message
+        inner = [d for d in (getattr(odata, "details", None) or []) if getattr(d, "message", None)]
+        if inner and (code in (None, "UserError", "SystemError") or not message):
+            # Azure ML puts the specific reason in details (top-level code is usually UserError)
+            code = getattr(inner[0], "code", None) or code
+            message = f"{message} ({inner[0].message})" if message and inner[0].message not in message else inner[0].message
+    response = getattr(error, "response", None)
+    if code is None and response is not None:
+        with contextlib.suppress(Exception):
+            body = response.json()
+            err = body.get("error", body) if isinstance(body, dict) else {}
+            code = err.get("code") or code
+            message = err.get("message") or message
+    message = re.sub(r"^\(\w+\)\s*", "", str(message))  # azure-core prefixes "(Code) "
+    message = message.split("\nCode:", 1)[0]
+    return status, code, scrub(message)
+
+
+def to_azml2aks_error(error: BaseException, *, doing: str) -> Azml2aksError:
+    """The azml2aks error for an azure-core exception raised while ``doing`` something."""
+    from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+
+    try:
+        from azure.identity import CredentialUnavailableError
+    except ImportError:  # pragma: no cover - azure-identity ships with the [azure] extra
+        CredentialUnavailableError = ClientAuthenticationError  # noqa: N806
+    if isinstance(error, (CredentialUnavailableError, ClientAuthenticationError)) and \
+            getattr(error, "status_code", None) in (None, 401):
+        return ConfigError(f"no Azure credential worked while {doing}", hint=CREDENTIAL_HINT)
+    if isinstance(error, ServiceRequestError):
+        return BackendError(f"cannot reach Azure while {doing}: {scrub(str(error), 300)}",
+                            hint="check the agent's network path to management.azure.com and retry")
+    status, code, message = error_parts(error)
+    where = f"{doing}: " + (f"({code}) " if code else "") + message
+    if status == 404:
+        return NotFoundError(where)
+    if status == 403:
+        return ConfigError(f"permission denied while {where}",
+                           hint="give the pipeline's identity the AzureML Data Scientist role on the workspace "
+                                "(and Azure Kubernetes Service Cluster User on the cluster)")
+    if status in (400, 409, 422):
+        err = ConfigError(where)
+        err.code = code  # type: ignore[attr-defined]
+        return err
+    return BackendError(where, code=code)
+
+
+@contextlib.contextmanager
+def translate(doing: str) -> Iterator[None]:
+    """Run a block of Azure calls; azure-core errors come out as azml2aks errors, chained."""
+    from azure.core.exceptions import AzureError
+
+    try:
+        yield
+    except Azml2aksError:
+        raise
+    except AzureError as e:
+        raise to_azml2aks_error(e, doing=doing) from e
