@@ -24,8 +24,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_pipeline": "azml2aks.pipeline",
     "Pipeline": "azml2aks.pipeline",
-    "load_config": "azml2aks.configfile",
-    "parse_config": "azml2aks.configfile",
+    "load_config": "azml2aks.config.loader",
+    "parse_config": "azml2aks.config.loader",
     "PipelineConfig": "azml2aks.config",
     "TrainResult": "azml2aks.results",
     "ChildRun": "azml2aks.results",
@@ -59,7 +59,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from azml2aks.config import PipelineConfig
-    from azml2aks.configfile import load_config, parse_config
+    from azml2aks.config.loader import load_config, parse_config
     from azml2aks.errors import (
         Azml2aksError,
         BackendError,

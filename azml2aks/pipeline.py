@@ -15,10 +15,10 @@ from typing import Any
 
 from azml2aks import metrics as M
 from azml2aks.backends import get_backend
-from azml2aks.backends.base import EventSink, ignore_event
 from azml2aks.config import PipelineConfig
-from azml2aks.configfile import load_config
+from azml2aks.config.loader import load_config
 from azml2aks.errors import GateError, NotFoundError
+from azml2aks.events import EventSink, ignore_event
 from azml2aks.journal import Journal
 from azml2aks.lineage import lineage_tags
 from azml2aks.results import AttachResult, DeployResult, ModelVersion, PackageResult, TrainResult
@@ -142,7 +142,7 @@ class Pipeline:
     # --- package -----------------------------------------------------------------------------
     def package(self, model: ModelVersion | str | None = None, *, contract: bool = True) -> PackageResult:
         """Generate score.py + conda.yaml for ``model``, prove them, register the environment."""
-        from azml2aks.package import package_model
+        from azml2aks.packaging.writer import package_model
 
         mv = model if isinstance(model, ModelVersion) else self.resolve_model(model)
         build = self.base_dir / "build"
@@ -162,7 +162,7 @@ class Pipeline:
 
     # --- deploy ------------------------------------------------------------------------------
     def deploy(self, package: PackageResult | None = None, *, dry_run: bool = False) -> DeployResult:
-        from azml2aks import deploy as D
+        from azml2aks.rollout import driver as D
 
         if package is None and not dry_run:
             stage = self.journal.stage("package")
@@ -173,6 +173,55 @@ class Pipeline:
                                            for k, v in stage["result"].items()})
         result = D.deploy(self, package, dry_run=dry_run)
         return result if dry_run else self._finish("deploy", result)
+
+    # --- endpoint verbs ----------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """The endpoint's traffic, deployments and scoring URI (and process health when local)."""
+        from azml2aks.rollout import driver as D
+
+        return D.status(self)
+
+    def set_traffic(self, traffic: dict[str, int] | list[str]) -> dict[str, Any]:
+        """Set the live split (``{"blue": 90, "green": 10}`` or ``["blue=90", "green=10"]``)."""
+        from azml2aks.rollout import driver as D
+
+        return D.set_traffic(self, traffic)
+
+    def promote(self, colour: str | None = None) -> dict[str, Any]:
+        """Give ``colour`` (default: the new colour of a split in progress) 100 %."""
+        from azml2aks.rollout import driver as D
+
+        return D.promote(self, colour)
+
+    def rollback(self, colour: str | None = None) -> dict[str, Any]:
+        """Send all traffic back to ``colour`` (default: the previous colour)."""
+        from azml2aks.rollout import driver as D
+
+        return D.rollback(self, colour)
+
+    def invoke(self, file: str | os.PathLike, *, deployment: str | None = None) -> dict[str, Any]:
+        """Score the JSON request in ``file`` through the endpoint (pinned to ``deployment``)."""
+        from azml2aks.rollout import driver as D
+
+        return D.invoke(self, file, deployment=deployment)
+
+    def logs(self, colour: str, *, tail: int = 50) -> str:
+        """The last ``tail`` lines of ``colour``'s inference server log."""
+        from azml2aks.rollout import driver as D
+
+        return D.logs(self, colour, tail=tail)
+
+    def keys(self) -> dict[str, str]:
+        """The endpoint's keys (only for a caller that asked; never logged)."""
+        from azml2aks.rollout import driver as D
+
+        return D.get_keys(self)
+
+    def local_down(self) -> dict[str, Any]:
+        """Stop the local endpoint's router and servers (local backend only)."""
+        from azml2aks.rollout import driver as D
+
+        return D.local_down(self)
 
     # --- all ---------------------------------------------------------------------------------
     def run(self, *, resume: bool = False, dry_run: bool = False) -> dict[str, Any]:

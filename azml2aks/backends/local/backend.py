@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from azml2aks.backends.base import EventSink, ignore_event
 from azml2aks.backends.local import jobs, processes, registry
 from azml2aks.backends.local.endpoints import LocalEndpoints
 from azml2aks.backends.local.tail import JsonLinesTail
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import BackendError
+from azml2aks.events import EventSink, ignore_event
 from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
+from azml2aks.retry import Poller
 
 
 class LocalBackend(LocalEndpoints):
@@ -61,7 +62,7 @@ class LocalBackend(LocalEndpoints):
         """Follow a detached job's events until it ends; a dead worker marks it Failed."""
         folder = self._job_dir(job_name)
         events = JsonLinesTail(folder / "events.jsonl")
-        while True:
+        for _ in Poller(initial=0.2, factor=1.0, sleep=sleep):
             result = jobs.get_job(self.workdir, job_name)
             for event in events.read_new():
                 on_event(event)
@@ -75,7 +76,7 @@ class LocalBackend(LocalEndpoints):
                 jobs.set_status(self.workdir, job_name, "Failed", error="the local worker process died")
                 raise BackendError(f"local AutoML job {job_name} stopped: its worker process is gone",
                                    hint=f"last lines of {folder / 'worker.log'}:\n{tail}")
-            sleep(0.2)
+        raise AssertionError("unreachable: the poller has no timeout")
 
     def _job_dir(self, job: str) -> Path:
         return self.workdir / "jobs" / job

@@ -27,9 +27,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from azml2aks import serving
 from azml2aks.backends.base import EndpointKeys, EndpointState
-from azml2aks.backends.local import processes, serving
+from azml2aks.backends.local import processes
 from azml2aks.errors import BackendError, ConfigError, NotFoundError
+from azml2aks.retry import Poller
 
 if TYPE_CHECKING:
     from azml2aks.config import PipelineConfig
@@ -201,17 +203,14 @@ class LocalEndpoints:
         import urllib.request
 
         url = f"http://{processes.LOOPBACK}:{state['router']['port']}/"
-        deadline = time.monotonic() + timeout
-        while True:
+        for _ in Poller(initial=0.05, factor=1.0, timeout=timeout):
             try:
                 with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
                     if json.loads(resp.read()).get("generation", 0) >= generation:
                         return
             except OSError:
                 pass
-            if time.monotonic() > deadline:
-                raise BackendError(f"the router at {url} did not pick up traffic generation {generation}")
-            time.sleep(0.05)
+        raise BackendError(f"the router at {url} did not pick up traffic generation {generation}")
 
     def get_keys(self, endpoint: str) -> EndpointKeys:
         self._read(endpoint)

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from azml2aks import data as D
-from azml2aks.backends.base import EventSink
 from azml2aks.backends.local import automl, tracking
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import BackendError, DataError, NotFoundError
+from azml2aks.events import EventSink
 from azml2aks.metrics import is_better
 from azml2aks.results import ChildRun, TrainResult
 

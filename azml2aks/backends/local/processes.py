@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from azml2aks.errors import BackendError
+from azml2aks.retry import Poller
 
 logger = logging.getLogger(__name__)
 
@@ -151,9 +152,8 @@ def wait_http(
     Raises BackendError with the log tail if the process ``pid`` exits first or ``timeout``
     seconds pass.
     """
-    deadline = time.monotonic() + timeout
     last = "no answer yet"
-    while True:
+    for _ in Poller(initial=_POLL_SECONDS, factor=1.0, timeout=timeout, sleep=sleep):
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
                 if resp.status == 200:
@@ -168,12 +168,10 @@ def wait_http(
                 f"process {pid} exited before {url} answered" + _tail_suffix(log_path),
                 hint=f"read the whole log: {log_path}" if log_path else None,
             )
-        if time.monotonic() >= deadline:
-            raise BackendError(
-                f"{url} did not answer 200 within {timeout:g} s (last: {last})" + _tail_suffix(log_path),
-                hint=f"read the whole log: {log_path}" if log_path else None,
-            )
-        sleep(_POLL_SECONDS)
+    raise BackendError(
+        f"{url} did not answer 200 within {timeout:g} s (last: {last})" + _tail_suffix(log_path),
+        hint=f"read the whole log: {log_path}" if log_path else None,
+    )
 
 
 def _tail_suffix(log_path: str | os.PathLike | None) -> str:

@@ -1,7 +1,7 @@
 """The ``package`` stage: turn a registered MLflow model into a proven scoring package.
 
 Reads the model folder (MLmodel, signature, input example, conda.yaml / requirements.txt),
-renders the package with :mod:`azml2aks.scoring`, writes
+renders the package with :mod:`azml2aks.packaging.render`, writes
 ``<out_root>/<model>-<version>/{score.py, conda.yaml, swagger2.json, swagger3.json,
 sample-request.json}`` and then runs the contract test: the Azure ML inference server is
 started on 127.0.0.1 with exactly those files and the model, the sample is scored over HTTP
@@ -22,9 +22,9 @@ from typing import Any
 
 import yaml
 
-from azml2aks import scoring
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import BackendError, DataError
+from azml2aks.packaging import render as scoring
 from azml2aks.results import ModelVersion, PackageResult
 
 logger = logging.getLogger(__name__)
@@ -240,7 +240,7 @@ def _same(served: Any, local: Any) -> bool:
 def run_contract_test(config: PipelineConfig, package_dir: Path, model_dir: Path, loader: str,
                       records: list[dict], method: str, *, log_path: Path) -> dict[str, Any]:
     """Serve the package on 127.0.0.1, score the sample, compare, probe a 400, stop."""
-    from azml2aks.backends.local.serving import start_inference_server
+    from azml2aks.serving import start_inference_server
 
     columns = read_model_info(model_dir)["columns"]
     expected = in_process_predictions(model_dir, loader, records, columns, method)

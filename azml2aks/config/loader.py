@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from azml2aks.config import PipelineConfig
+from azml2aks.config.model import PipelineConfig
 from azml2aks.errors import ConfigError
 from azml2aks.metrics import closest
 

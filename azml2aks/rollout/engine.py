@@ -29,201 +29,39 @@ promotion unless ``delete_previous``. Gate judgement is :func:`judge`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from azml2aks import metrics as M
-from azml2aks.config import Gates, RolloutSettings
-
-PASS, FAIL, INCONCLUSIVE, SKIPPED, PLANNED = "pass", "fail", "inconclusive", "skipped", "planned"
-#: Gates whose failure on one round may be noise: measured again ``gates.latency_retries`` times.
-LATENCY_GATES = frozenset({"p99_ms", "p99_ratio"})
-
-
-# --- actions -----------------------------------------------------------------------------
-class Action:
-    def to_dict(self) -> dict[str, Any]:
-        return {"action": type(self).__name__, **asdict(self)}  # type: ignore[call-overload]
-
-
-@dataclass(frozen=True)
-class CreateDeployment(Action):
-    colour: str
-
-
-@dataclass(frozen=True)
-class SmokeTest(Action):
-    colour: str
-    requests: int
-
-
-@dataclass(frozen=True)
-class Shadow(Action):
-    """Replay the same rows to ``colour`` and ``baseline`` (both pinned) and compare."""
-
-    colour: str
-    baseline: str
-    requests: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class SetTraffic(Action):
-    traffic: dict[str, int]
-
-
-@dataclass(frozen=True)
-class Wait(Action):
-    seconds: float
-    reason: str
-
-
-@dataclass(frozen=True)
-class Probe(Action):
-    """Probe ``colour`` (pinned) and ``baseline`` with the same rows at ``percent`` traffic."""
-
-    colour: str
-    baseline: str | None
-    percent: int
-    requests: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Promote(Action):
-    colour: str
-    previous: str | None
-
-
-@dataclass(frozen=True)
-class DeleteDeployment(Action):
-    colour: str
-
-
-@dataclass(frozen=True)
-class Rollback(Action):
-    """Restore ``traffic`` (the last good split)."""
-
-    traffic: dict[str, int]
-    reason: str
-
-
-# --- observations ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Ok:
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Failed:
-    reason: str
-    log_tail: str | None = None
-
-
-@dataclass(frozen=True)
-class Planned:
-    """Sent by :func:`plan`: assume the action succeeded and every gate passed."""
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Probe statistics of one colour. ``samples`` counts answered requests (errors included)."""
-
-    samples: int
-    errors: int
-    p50_ms: float | None = None
-    p99_ms: float | None = None
-
-    @property
-    def error_rate(self) -> float | None:
-        return self.errors / self.samples if self.samples else None
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    candidate: Stats
-    baseline: Stats | None = None
-    agreement: float | None = None
-    metric: float | None = None
-
-
-Observation = Ok | Failed | Planned | ProbeResult
-
-
-# --- gate judgement ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class GateFigure:
-    gate: str
-    value: float | None
-    threshold: float | None
-    status: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Judgement:
-    verdict: str  # pass | fail | inconclusive
-    figures: tuple[GateFigure, ...]
-
-    @property
-    def failed(self) -> list[str]:
-        return [f.gate for f in self.figures if f.status == FAIL]
-
-
-def judge(result: ProbeResult, gates: Gates, *, metric_name: str | None = None,
-          registered_metric: float | None = None, live_p99_ms: float | None = None) -> Judgement:
-    """Judge one probe round against ``gates``; returns each gate's value, threshold and status.
-
-    Fewer than ``min_samples`` answered probes makes every statistical gate inconclusive
-    (error rate still fails when errors already exceed the allowance). p99 ratio is measured
-    against ``max(baseline p99, live_p99_ms, gates.p99_floor_ms)``: ``live_p99_ms`` is the live
-    colour's worst p99 earlier in this rollout (while it carried the load), so a new colour at
-    100 % is not compared with an idle old colour, and sub-millisecond noise cannot fail it.
-    """
-    c, b = result.candidate, result.baseline
-    enough = c.samples >= gates.min_samples
-    soft = PASS if enough else INCONCLUSIVE
-
-    def check(ok: bool | None) -> str:
-        if ok is None:
-            return SKIPPED
-        return soft if ok else (FAIL if enough else INCONCLUSIVE)
-
-    figures = [GateFigure("samples", c.samples, gates.min_samples, PASS if enough else INCONCLUSIVE)]
-    rate = c.error_rate
-    allowance = gates.max_error_rate * max(c.samples, gates.min_samples)
-    figures.append(GateFigure("error_rate", rate, gates.max_error_rate,
-                              FAIL if c.errors > allowance else check(rate is None or rate <= gates.max_error_rate)))
-    p99_ok = None if c.samples == 0 else (c.p99_ms is not None and c.p99_ms <= gates.max_p99_ms)
-    figures.append(GateFigure("p99_ms", c.p99_ms, gates.max_p99_ms, check(p99_ok)))
-    ratio = None
-    if b is not None and b.p99_ms is not None and c.p99_ms is not None:
-        ratio = c.p99_ms / max(b.p99_ms, live_p99_ms or 0.0, gates.p99_floor_ms)
-    figures.append(GateFigure("p99_ratio", ratio, gates.max_p99_ratio,
-                              check(None if ratio is None else ratio <= gates.max_p99_ratio)))
-    agreement = result.agreement
-    figures.append(GateFigure("agreement", agreement, gates.min_agreement,
-                              check(None if agreement is None else agreement >= gates.min_agreement)))
-    if result.metric is not None and registered_metric is not None and metric_name:
-        sign = 1 if M.higher_is_better(metric_name) else -1
-        threshold = registered_metric - sign * gates.metric_tolerance
-        figures.append(GateFigure(metric_name, result.metric, threshold,
-                                  check(M.meets(result.metric, threshold, metric_name))))
-    statuses = {f.status for f in figures}
-    verdict = FAIL if FAIL in statuses else INCONCLUSIVE if INCONCLUSIVE in statuses else PASS
-    return Judgement(verdict, tuple(figures))
-
-
-def judge_smoke(result: ProbeResult) -> Judgement:
-    """The smoke test passes when at least one request was answered and none failed."""
-    c = result.candidate
-    figures = (GateFigure("samples", c.samples, 1, PASS if c.samples >= 1 else FAIL),
-               GateFigure("errors", c.errors, 0, PASS if c.errors == 0 else FAIL))
-    verdict = PASS if all(f.status == PASS for f in figures) else FAIL
-    return Judgement(verdict, figures)
+from azml2aks.config import RolloutSettings
+from azml2aks.rollout.actions import (
+    Action,
+    CreateDeployment,
+    DeleteDeployment,
+    Failed,
+    Observation,
+    Planned,
+    Probe,
+    ProbeResult,
+    Promote,
+    Rollback,
+    SetTraffic,
+    Shadow,
+    SmokeTest,
+    Wait,
+)
+from azml2aks.rollout.gates import (
+    FAIL,
+    INCONCLUSIVE,
+    LATENCY_GATES,
+    PASS,
+    PLANNED,
+    GateFigure,
+    Judgement,
+    judge,
+    judge_smoke,
+)
+from azml2aks.rollout.traffic import Traffic
 
 
 # --- the report --------------------------------------------------------------------------
@@ -245,36 +83,26 @@ class Report:
 
 
 # --- the engine --------------------------------------------------------------------------
-def check_split(traffic: dict[str, int]) -> None:
-    """Raise ValueError unless ``traffic`` is a valid live split (sums to 100, or all 0)."""
-    if any(not isinstance(p, int) or p < 0 or p > 100 for p in traffic.values()):
-        raise ValueError(f"traffic percentages must be whole numbers in 0..100; got {traffic}")
-    total = sum(traffic.values())
-    if total not in (0, 100):
-        raise ValueError(f"live traffic must sum to 100 (or 0); got {total} in {traffic}")
-
-
 class Rollout:
     """One rollout of ``colour`` onto an endpoint whose live split is ``traffic``."""
 
     def __init__(self, traffic: dict[str, int], colour: str, settings: RolloutSettings, *,
                  metric_name: str | None = None, registered_metric: float | None = None,
                  clock: Callable[[], float] = lambda: 0.0) -> None:
-        check_split(traffic)
-        if traffic.get(colour, 0) > 0:
+        split = Traffic(traffic)
+        if split.get_ci(colour) > 0:
             raise ValueError(
                 f"deployment {colour!r} has {traffic[colour]} % live traffic; "
                 "promote or roll back the current split before deploying onto it")
-        live = {c: p for c, p in traffic.items() if p > 0}
-        if len(live) > 1:
-            raise ValueError(f"the endpoint has a split in progress ({live}); promote or roll back first")
-        self.traffic = dict(traffic)
+        if split.in_progress:
+            raise ValueError(f"the endpoint has a split in progress ({split.live}); promote or roll back first")
+        self.traffic = split
         self.colour = colour
         self.settings = settings
         self.metric_name = metric_name
         self.registered_metric = registered_metric
         self.clock = clock
-        self.previous = next(iter(live), None)
+        self.previous = split.live_colour
         self.report = Report(colour=colour, previous=self.previous, last_good=dict(traffic),
                              traffic=dict(traffic))
         self._start = clock()
@@ -282,12 +110,7 @@ class Rollout:
 
     # The split at ``percent`` for the new colour; every other deployment keeps its entry.
     def split(self, percent: int) -> dict[str, int]:
-        new = {c: 0 for c in self.traffic}
-        new[self.colour] = percent
-        if self.previous is not None:
-            new[self.previous] = 100 - percent
-        check_split(new)
-        return new
+        return self.traffic.at(self.colour, percent, self.previous).to_dict()
 
     def _record(self, phase: str, judgement: Judgement | None, *, percent: int | None = None,
                 attempt: int = 1, note: str | None = None) -> None:
@@ -435,11 +258,3 @@ def plan(traffic: dict[str, int], colour: str, settings: RolloutSettings) -> lis
     drive(Rollout(traffic, colour, settings).flow(), execute)
     return actions
 
-
-def choose_colour(traffic: dict[str, int], colours: Iterable[str]) -> str:
-    """The colour to deploy: the first configured colour without live traffic."""
-    colours = list(colours)
-    for c in colours:
-        if traffic.get(c, 0) == 0:
-            return c
-    raise ValueError(f"every colour in {colours} has live traffic ({traffic}); promote or roll back first")

@@ -5,7 +5,7 @@ repository's ``environments/`` folder). The model's own environment comes in as 
 MLflow ``conda.yaml`` and/or ``requirements.txt``). Merge rules, in rising precedence
 base < model < extra_pip, are in ``environments/README.md``; each disagreement that is not a
 pin the other side allows is returned as a conflict line, never silently dropped.
-:mod:`azml2aks.scoring` re-exports :func:`build_conda` and :func:`fingerprint`.
+:mod:`azml2aks.packaging.render` re-exports :func:`build_conda` and :func:`fingerprint`.
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ from typing import Any
 
 from azml2aks import probe as P
 from azml2aks import rollout as R
-from azml2aks.backends.base import EventSink, ignore_event
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import (
     Azml2aksError,
@@ -34,6 +33,7 @@ from azml2aks.errors import (
     RolloutAborted,
     UnsupportedError,
 )
+from azml2aks.events import EventSink, ignore_event
 from azml2aks.results import DeployResult, ModelVersion, PackageResult
 
 logger = logging.getLogger(__name__)

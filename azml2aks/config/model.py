@@ -3,7 +3,7 @@
 Field names follow the official ``az ml`` YAML schemas where one exists (the AutoML job YAML
 for ``automl``, the Kubernetes online deployment YAML for ``deployment``) so a user can paste
 from files they already have. This module is pure: reading the file, ``${VAR}`` interpolation
-and turning validation errors into messages with line numbers live in :mod:`azml2aks.configfile`.
+and turning validation errors into messages with line numbers live in :mod:`azml2aks.config.loader`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Pure: the only reads are the templates shipped as package data (``azml2aks._scoring``, the
 repository's ``scoring/`` folder, and ``azml2aks._environments``, its ``environments/``).
 Nothing here imports MLflow or Azure; the model's signature and environment come in as
-plain data, so every function is testable without a model. :mod:`azml2aks.package` does the
+plain data, so every function is testable without a model. :mod:`azml2aks.packaging.writer` does the
 reading and writing.
 
 Templates use ``{{ name }}`` placeholders, each replaced by the Python literal of a plain
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from azml2aks.conda import build_conda, canonical, fingerprint
 from azml2aks.errors import Azml2aksError, DataError
+from azml2aks.packaging.conda import build_conda, canonical, fingerprint
 
 __all__ = [
     "Column",

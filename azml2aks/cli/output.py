@@ -1,0 +1,129 @@
+"""Output of the CLI: progress lines, results as text or JSON, errors, CI annotations and masks.
+
+``print`` lives here and in the verbs' renderers only. Nothing secret is printed unless a verb
+was asked for it (``keys``), and then it is masked in CI logs first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from azml2aks.errors import Azml2aksError
+
+
+def in_ci() -> str | None:
+    """'azure-devops', 'github' or None: decides how errors and secrets are written."""
+    if os.environ.get("TF_BUILD"):
+        return "azure-devops"
+    if os.environ.get("GITHUB_ACTIONS"):
+        return "github"
+    return None
+
+
+def mask(secret: str) -> None:
+    """Tell the CI log to mask ``secret`` from now on (before anything could print it)."""
+    ci = in_ci()
+    if ci == "azure-devops":
+        print(f"##vso[task.setsecret]{secret}", file=sys.stderr)
+    elif ci == "github":
+        print(f"::add-mask::{secret}", file=sys.stderr)
+
+
+
+def open_pipeline(args: argparse.Namespace):
+    from azml2aks.pipeline import load_pipeline
+
+    return load_pipeline(args.pipeline, backend=args.backend, workdir=args.workdir, on_event=progress_printer(args))
+
+
+def progress_printer(args: argparse.Namespace) -> Callable[[dict], None]:
+    """Events → one stderr line each (both output modes; stdout stays clean for JSON)."""
+    quiet = getattr(args, "quiet", False)
+
+    def emit(event: dict) -> None:
+        if quiet:
+            return
+        line = format_event(event)
+        if line:
+            print(line, file=sys.stderr, flush=True)
+
+    return emit
+
+
+def format_event(event: dict) -> str | None:
+    kind = event.get("event")
+    if kind == "trial":
+        return (f"  trial {event['trial']:>3}  {event['algorithm']:<20} {event['metric']}={event['value']:.4f}"
+                f"  best={event['best']:.4f}")
+    if kind == "job":
+        return (f"job {event['job']} {event['status'].lower()}: trying {', '.join(event.get('estimators', []))} "
+                f"for up to {event.get('time_budget_seconds', 0):.0f}s")
+    if kind == "stage" and event.get("status") == "started":
+        return f"== {event['stage']} ({event.get('backend', '')})"
+    if kind == "warning":
+        prefix = "##vso[task.logissue type=warning]" if in_ci() == "azure-devops" else "warning: "
+        return prefix + event["message"]
+    if kind == "registered":
+        note = " (already registered)" if event.get("reused") else ""
+        alias = ", alias moved" if event.get("alias_moved") else ""
+        return f"registered {event['model']}{note}{alias}"
+    if "message" in event:
+        return str(event["message"])
+    return None
+
+
+def to_jsonable(result: Any) -> Any:
+    if hasattr(result, "to_dict"):
+        return result.to_dict()
+    if isinstance(result, list):
+        return [to_jsonable(r) for r in result]
+    if isinstance(result, dict):
+        return {k: to_jsonable(v) for k, v in result.items()}
+    return result
+
+
+def render_default(result: Any) -> str:
+    data = to_jsonable(result)
+    if isinstance(data, dict):
+        return "\n".join(f"{k}: {_short(v)}" for k, v in data.items() if v not in (None, {}, [], ()))
+    if isinstance(data, list):
+        return "\n".join(render_default(item) + "\n" for item in data).rstrip()
+    return str(data)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def report_error(error: Azml2aksError, args: argparse.Namespace) -> int:
+    if args.output == "json":
+        print(json.dumps(to_jsonable(error.to_dict()), indent=2, default=str))
+    ci = in_ci()
+    first, *rest = str(error).splitlines() or [""]
+    if ci == "azure-devops":
+        print(f"##vso[task.logissue type=error]{first}", file=sys.stderr)
+    elif ci == "github":
+        print(f"::error::{first}", file=sys.stderr)
+    print("\n".join([f"error: {first}", *rest]), file=sys.stderr)
+    return error.exit_code
+
+
+def render_deploy(result) -> str:
+    d = to_jsonable(result)
+    if d["result"] == "planned":
+        lines = [f"plan for endpoint {d['endpoint']}: deploy {d['colour']} (live: {d['previous'] or 'none'})"]
+        for a in d["steps"]:
+            args = ", ".join(f"{k}={_short(v)}" for k, v in a.items() if k != "action")
+            lines.append(f"  {a['action']}({args})")
+        return "\n".join(lines)
+    return (f"{d['result']}: {d['colour']} on endpoint {d['endpoint']}; traffic {_short(d['traffic'])}\n"
+            f"scoring URI: {d['scoring_uri']}  (key: azml2aks keys PIPELINE)")

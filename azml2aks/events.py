@@ -1,0 +1,21 @@
+"""Progress events: every stage reports what it does as plain dicts to an :data:`EventSink`.
+
+An event has an ``"event"`` kind and a human ``"message"`` where one helps; the CLI renders
+them as progress lines on stderr (and CI annotations), the Python API passes them to the
+caller's callback. Kinds in use: ``stage`` (started/done), ``status`` (a job's status),
+``trial`` (an AutoML trial ended), ``registered``, ``package``, ``rollout``,
+``rollout_action``, ``rollout_step`` (one gate round), ``warning``, ``wait`` (a poll loop
+sleeps; see :mod:`azml2aks.retry`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Event = dict[str, Any]
+EventSink = Callable[[Event], None]
+
+
+def ignore_event(event: Event) -> None:
+    """The default event sink: drops every event."""
