@@ -97,7 +97,7 @@ def clients(uri: str, key: str, body: bytes, n: int, stop: threading.Event, dead
 
 
 def run(n_clients: int, seconds: float) -> dict:
-    from azml2aks import deploy as D
+    from azml2aks.rollout import driver as D
     from azml2aks.backends.local.endpoints import LocalEndpoints
     from azml2aks.errors import RolloutAborted
     from azml2aks.probe import percentile

@@ -172,9 +172,9 @@ def stats(times: list[float], rows: int) -> dict[str, float]:
 
 def main() -> None:
     from azml2aks.backends.local import processes
-    from azml2aks.backends.local.serving import start_inference_server
+    from azml2aks.serving import start_inference_server
     from azml2aks.config import PipelineConfig
-    from azml2aks.package import package_model
+    from azml2aks.packaging.writer import package_model
     from azml2aks.results import ModelVersion
 
     with tempfile.TemporaryDirectory(prefix="bench-scoring-") as tmp:

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from azml2aks.config import PipelineConfig
-from azml2aks.configfile import load_config, parse_config
+from azml2aks.config.loader import load_config, parse_config
 from azml2aks.errors import ConfigError
 
 MINIMAL = """

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from azml2aks import deploy as D
+from azml2aks.rollout import driver as D
 from azml2aks.backends.local import processes
 from azml2aks.errors import ConfigError, RolloutAborted
 from tests.local.conftest import make_config

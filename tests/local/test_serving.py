@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from azml2aks.backends.local.serving import InferenceServer, server_argv, start_inference_server
+from azml2aks.serving import InferenceServer, server_argv, start_inference_server
 from azml2aks.errors import BackendError
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from azml2aks import deploy as D
+from azml2aks.rollout import driver as D
 from azml2aks.backends.base import EndpointState
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import ConfigError

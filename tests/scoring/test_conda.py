@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from azml2aks import scoring
+from azml2aks.packaging import render as scoring
 from azml2aks.errors import DataError
 
 MLFLOW_CONDA = """

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from azml2aks.errors import DataError
-from azml2aks.package import FILES, package_model, read_model_info
+from azml2aks.packaging.writer import FILES, package_model, read_model_info
 
 from .conftest import make_config, model_version, strip_model
 

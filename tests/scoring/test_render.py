@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from azml2aks import scoring
+from azml2aks.packaging import render as scoring
 from azml2aks.errors import Azml2aksError, DataError
 
 COLS = [scoring.Column("x", "double"), scoring.Column("kind", "string", required=False)]
