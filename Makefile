@@ -24,6 +24,7 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check azml2aks tests bench examples scripts
+	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python -m bench

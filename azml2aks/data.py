@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from azml2aks.errors import DataError, UnsupportedError
+from azml2aks.errors import Azml2aksError, ConfigError, DataError, UnsupportedError
 from azml2aks.metrics import closest
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from azml2aks.config import DataInput
+    from azml2aks.config import DataInput, PipelineConfig
 
 READERS = (".csv", ".tsv", ".parquet", ".pq")
 
@@ -150,3 +150,22 @@ def _reject_text_in_numbers(series: pd.Series, column: str, source: str, *, thre
             f"{source}: column {column!r} is numeric but data row {row + 1} holds the text {str(present.iloc[bad])[:40]!r}",
             hint="fix or blank that cell (an empty cell is read as missing)",
         )
+
+
+def check_inputs(config: PipelineConfig, base_dir: Path, *, backend: str) -> None:
+    """Raise :class:`ConfigError` naming every data input that cannot be found (no data is read)."""
+    problems = []
+    for field in ("training_data", "validation_data", "test_data"):
+        ref = getattr(config.automl, field)
+        if ref is None:
+            continue
+        path = ref if isinstance(ref, str) else ref.path
+        if backend == "azure" and (path.startswith("azureml:") or "://" in path):
+            continue  # resolved by the workspace at submit time
+        try:
+            files_of(resolve(ref, base_dir, field=f"automl.{field}"), field=f"automl.{field}")
+        except Azml2aksError as e:
+            problems.append(e.message)
+    if problems:
+        raise ConfigError(problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n  " + "\n  ".join(problems),
+                          hint="paths are relative to the folder of pipeline.yaml")

@@ -15,7 +15,8 @@ from typing import Any
 
 from azml2aks import metrics as M
 from azml2aks.backends import get_backend
-from azml2aks.config import PipelineConfig
+from azml2aks.backends.ports import JobState
+from azml2aks.config import PipelineConfig, specs
 from azml2aks.config.loader import load_config
 from azml2aks.errors import GateError, NotFoundError
 from azml2aks.events import EventSink, ignore_event
@@ -64,14 +65,23 @@ class Pipeline:
         """Submit the AutoML job; with ``wait`` follow it to the end."""
         self._new_journal()
         self.on_event({"event": "stage", "stage": "train", "status": "started", "backend": self.backend_name})
-        job = self.backend.submit_automl_job(self.config, on_event=self.on_event, detach=not wait)
-        result = self.backend.wait_job(job, on_event=self.on_event) if wait else self.backend.get_job(job)
+        state = self.backend.submit_job(specs.automl_job_spec(self.config, self.base_dir),
+                                        on_event=self.on_event, detach=not wait)
+        if state.portal_url:
+            self.on_event({"event": "job", "job": state.name, "status": state.status, "portal_url": state.portal_url,
+                           "message": f"job {state.name} ({state.status}): {state.portal_url}"})
+        result = self.backend.wait_job(state.name, on_event=self.on_event) if wait else self.backend.get_job(state.name)
         return self._finish("train", result)
 
     def wait(self, job_name: str | None = None) -> TrainResult:
         """Follow a submitted job (``train --no-wait``) to its end."""
         name = job_name or self._journal_value("train", "job_name", "a job name (train first)")
         return self._finish("train", self.backend.wait_job(name, on_event=self.on_event))
+
+    def cancel(self, job_name: str | None = None) -> JobState:
+        """Cancel a submitted job (default: the latest trained job of this work dir)."""
+        name = job_name or self._journal_value("train", "job_name", "a job name (train first)")
+        return self.backend.cancel_job(name)
 
     # --- register ----------------------------------------------------------------------------
     def register(self, job: TrainResult | str | None = None, *, force: bool = False) -> ModelVersion:
@@ -96,12 +106,13 @@ class Pipeline:
                 f"{'below' if M.higher_is_better(metric) else 'above'} model.min_metric {threshold}; nothing registered",
                 hint="train longer (limits.timeout_minutes), improve the data, or lower model.min_metric",
             )
-        name = self.config.model_name
-        tags = {**self.config.model.tags, **lineage_tags(
+        spec = specs.model_spec(self.config)
+        name = spec.name
+        tags = {**spec.tags, **lineage_tags(
             job_name=result.job_name, child_run_id=best.run_id, metric=metric, value=best.metric_value,
             data_ref=result.training_data, data_sha256=result.training_data_sha256, directory=self.base_dir)}
         tags["azml2aks.algorithm"] = best.algorithm
-        model = self.backend.register_model(name, result, best, tags=tags, description=self.config.model.description)
+        model = self.backend.register_model(spec, result, best, tags=tags)
         moved = self._move_alias(model, force=force)
         model = dataclasses.replace(self.backend.get_model(name, model.version), reused=model.reused)
         self.on_event({"event": "registered", "model": model.ref, "reused": model.reused, "alias_moved": moved})
@@ -148,17 +159,16 @@ class Pipeline:
         build = self.base_dir / "build"
         model_dir = self.backend.download_model(mv, build / f"{mv.name}-{mv.version}")
         result = package_model(self.config, mv, model_dir, build, run_contract=contract, on_event=self.on_event)
-        version, reused = self.backend.register_environment(
-            self.config.environment_name, conda_file=Path(result.directory) / "conda.yaml",
-            image=self.config.environment.image, fingerprint=result.fingerprint)
-        result = dataclasses.replace(result, environment_name=self.config.environment_name,
-                                     environment_version=version, environment_reused=reused)
+        env = self.backend.register_environment(
+            specs.environment_spec(self.config, Path(result.directory) / "conda.yaml", result.fingerprint))
+        result = dataclasses.replace(result, environment_name=env.name, environment_version=env.version,
+                                     environment_reused=env.reused)
         return self._finish("package", result)
 
     # --- attach ------------------------------------------------------------------------------
     def attach(self) -> AttachResult:
         """Preflight and attach the cluster (the local backend reports ``local``)."""
-        return self._finish("attach", self.backend.attach_compute(self.config))
+        return self._finish("attach", self.backend.attach_compute(specs.compute_spec(self.config)))
 
     # --- deploy ------------------------------------------------------------------------------
     def deploy(self, package: PackageResult | None = None, *, dry_run: bool = False) -> DeployResult:

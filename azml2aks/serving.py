@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from azml2aks.backends.local import processes
+from azml2aks import processes
 from azml2aks.errors import BackendError
 
 logger = logging.getLogger(__name__)

@@ -44,12 +44,11 @@ def build(root: Path) -> tuple[Path, Path, Path]:
 
     frame = load_wine(as_frame=True).frame
     model = RandomForestClassifier(n_estimators=20, random_state=0).fit(frame.drop(columns=["target"]), frame["target"])
-    (root / "model").mkdir()
-    (root / "model" / "model.pkl").write_bytes(pickle.dumps(model))
-    (root / "pkg").mkdir()
+    (root / "pkg" / "mlflow-model").mkdir(parents=True)  # where the package stage puts the model
+    (root / "pkg" / "mlflow-model" / "model.pkl").write_bytes(pickle.dumps(model))
     (root / "pkg" / "score.py").write_text(SCORE_PY)
     frame.to_csv(root / "wine.csv", index=False)
-    return root / "pkg", root / "model", root / "wine.csv"
+    return root / "pkg", root / "pkg" / "mlflow-model", root / "wine.csv"
 
 
 def config_for(root: Path, csv: Path, bake: float):
@@ -97,10 +96,10 @@ def clients(uri: str, key: str, body: bytes, n: int, stop: threading.Event, dead
 
 
 def run(n_clients: int, seconds: float) -> dict:
-    from azml2aks.rollout import driver as D
     from azml2aks.backends.local.endpoints import LocalEndpoints
     from azml2aks.errors import RolloutAborted
     from azml2aks.probe import percentile
+    from azml2aks.rollout import driver as D
 
     n_clients, seconds = max(1, min(n_clients, 32)), max(5.0, min(seconds, 300.0))
     with tempfile.TemporaryDirectory(prefix="azml2aks-load-") as tmp:
@@ -110,7 +109,7 @@ def run(n_clients: int, seconds: float) -> dict:
         try:
             config = config_for(root, csv, bake=seconds / 6)
             payloads = D.load_holdout(config, root)
-            D.run_rollout(config, eps, package_dir=pkg, model_dir=model, model=None, payloads=payloads)
+            D.run_rollout(config, eps, code_dir=pkg, model=None, payloads=payloads)
             state = eps.get_endpoint("bench-load")
             stop = threading.Event()
             out: dict = {}
@@ -121,7 +120,7 @@ def run(n_clients: int, seconds: float) -> dict:
             load.start()
             time.sleep(min(1.0, seconds / 10))  # load first, then shift traffic under it
             try:
-                result = D.run_rollout(config, eps, package_dir=pkg, model_dir=model, model=None, payloads=payloads)
+                result = D.run_rollout(config, eps, code_dir=pkg, model=None, payloads=payloads)
                 outcome, traffic = result.result, result.traffic
             except RolloutAborted as e:
                 outcome, traffic = f"rolled_back ({e.report.get('reason')})", e.report.get("traffic")

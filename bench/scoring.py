@@ -147,7 +147,7 @@ def interleaved(contenders: dict, count: int) -> dict[str, list[float]]:
 
 
 def start_mlflow_serve(model_dir: Path, log: Path):
-    from azml2aks.backends.local import processes
+    from azml2aks import processes
 
     port = processes.free_port()
     argv = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model_dir), "--env-manager", "local",
@@ -171,11 +171,11 @@ def stats(times: list[float], rows: int) -> dict[str, float]:
 
 
 def main() -> None:
-    from azml2aks.backends.local import processes
-    from azml2aks.serving import start_inference_server
+    from azml2aks import processes
     from azml2aks.config import PipelineConfig
     from azml2aks.packaging.writer import package_model
     from azml2aks.results import ModelVersion
+    from azml2aks.serving import start_inference_server
 
     with tempfile.TemporaryDirectory(prefix="bench-scoring-") as tmp:
         root = Path(tmp)

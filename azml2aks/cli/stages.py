@@ -20,7 +20,8 @@ def _validate_render(data: dict) -> str:
 def cmd_validate(args):
     from pathlib import Path
 
-    from azml2aks.config.loader import check_inputs, load_config
+    from azml2aks.config.loader import load_config
+    from azml2aks.data import check_inputs
 
     config = load_config(args.pipeline)
     backend = args.backend or config.workspace.default_backend()

@@ -188,24 +188,3 @@ def load_config(path: str | os.PathLike, *, env: dict[str, str] | None = None) -
         raise ConfigError(f"{p}: cannot read it ({e.__class__.__name__}: {e})") from None
     return parse_config(text, source=str(p), env=env)
 
-
-def check_inputs(config: PipelineConfig, base_dir: Path, *, backend: str) -> None:
-    """Raise :class:`ConfigError` naming every data input that cannot be found (no data is read)."""
-    from azml2aks import data
-    from azml2aks.errors import Azml2aksError
-
-    problems = []
-    for field in ("training_data", "validation_data", "test_data"):
-        ref = getattr(config.automl, field)
-        if ref is None:
-            continue
-        path = ref if isinstance(ref, str) else ref.path
-        if backend == "azure" and (path.startswith("azureml:") or "://" in path):
-            continue  # resolved by the workspace at submit time
-        try:
-            data.files_of(data.resolve(ref, base_dir, field=f"automl.{field}"), field=f"automl.{field}")
-        except Azml2aksError as e:
-            problems.append(e.message)
-    if problems:
-        raise ConfigError(problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n  " + "\n  ".join(problems),
-                          hint="paths are relative to the folder of pipeline.yaml")

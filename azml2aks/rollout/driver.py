@@ -1,15 +1,17 @@
-"""The deploy stage and the endpoint verbs: the rollout engine driven against a backend.
+"""The rollout driver: the pure engine executed against a backend's Endpoints port.
 
 :func:`deploy` ensures the endpoint (never zeroing traffic), then runs
-:class:`azml2aks.rollout.Rollout`: create the idle colour at 0 %, smoke test it pinned,
-shadow-compare it with the live colour, walk the ladder with gates, then promote, or restore
-the last good split and raise :class:`RolloutAborted` (exit 4). The engine decides; this
-module only executes its actions (backend calls, :mod:`probe` traffic, the injected
-``sleep``) and reports each step's gate figures as events.
+:class:`azml2aks.rollout.engine.Rollout`: create the idle colour at 0 % from a
+:class:`DeploymentSpec`, smoke test it pinned, shadow-compare it with the live colour, walk the
+ladder with gates, then promote, or restore the last good split and raise
+:class:`RolloutAborted` (exit 4). The engine decides; this module only executes its actions
+(port calls, :mod:`probe` traffic, the injected ``sleep``) and reports each step's gate figures
+as events. It never parses error text: a failed action is an azml2aks error, turned into a
+``Failed`` observation.
 
-The verbs ``status``, ``set_traffic``, ``promote``, ``rollback``, ``invoke``, ``logs`` and
-``local_down`` work on the endpoint named in pipeline.yaml. ``pipeline`` below is an
-:class:`azml2aks.pipeline.Pipeline` (config, base_dir, workdir, backend, on_event).
+The endpoint verbs (``status``, ``set_traffic``, ``promote``, ``rollback``, ``invoke``, ``logs``,
+``get_keys``, ``local_down``) are :class:`azml2aks.pipeline.Pipeline` methods that call the
+functions at the end of this module; ``pipeline`` there is a Pipeline.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Any
 
 from azml2aks import probe as P
 from azml2aks import rollout as R
-from azml2aks.config import PipelineConfig
+from azml2aks.backends.ports import Endpoints, LocalProcesses
+from azml2aks.config import PipelineConfig, specs
 from azml2aks.errors import (
     Azml2aksError,
     BackendError,
@@ -35,15 +38,15 @@ from azml2aks.errors import (
 )
 from azml2aks.events import EventSink, ignore_event
 from azml2aks.results import DeployResult, ModelVersion, PackageResult
+from azml2aks.rollout.traffic import Traffic, check_split, promote_target, rollback_target
 
 logger = logging.getLogger(__name__)
 
 HOLDOUT_ROWS = 200
 
 
-def endpoints_of(pipeline: Any):
-    """The object implementing the deploy half of the backend port for ``pipeline``: the
-    backend itself (a backend that cannot deploy yet raises UnsupportedError on first use)."""
+def endpoints_of(pipeline: Any) -> Endpoints:
+    """The Endpoints port of ``pipeline``'s backend."""
     return pipeline.backend
 
 
@@ -70,11 +73,12 @@ def load_holdout(config: PipelineConfig, base_dir: Path, *, limit: int = HOLDOUT
 class Executor:
     """Executes the engine's actions against an endpoint; each returns an observation."""
 
-    def __init__(self, config: PipelineConfig, endpoints: Any, *, package_dir: Path | None, model_dir: Path | None,
-                 model: ModelVersion | None, payloads: P.Payloads, sleep: Callable[[float], None]) -> None:
+    def __init__(self, config: PipelineConfig, endpoints: Endpoints, *, model: str | None, environment: str | None,
+                 code_dir: str | Path | None, payloads: P.Payloads, sleep: Callable[[float], None],
+                 on_event: EventSink = ignore_event) -> None:
         self.config, self.endpoints = config, endpoints
-        self.package_dir, self.model_dir, self.model = package_dir, model_dir, model
-        self.payloads, self.sleep = payloads, sleep
+        self.model, self.environment, self.code_dir = model, environment, code_dir
+        self.payloads, self.sleep, self.on_event = payloads, sleep, on_event
         self.name = config.endpoint.name
         self.gates = config.rollout.gates
         self._prober: P.Prober | None = None
@@ -83,7 +87,7 @@ class Executor:
         if self._prober is None:
             state = self.endpoints.get_endpoint(self.name)
             timeout = self.config.deployment.request_settings.request_timeout_ms / 1000 + 1
-            self._prober = P.Prober(state.scoring_uri, self.endpoints.get_keys(self.name).primary,
+            self._prober = P.Prober(state.scoring_uri, self.endpoints.get_credentials(self.name).secret,
                                     timeout=timeout, concurrency=self.config.rollout.probe_concurrency)
         return self._prober
 
@@ -107,8 +111,9 @@ class Executor:
     def _run(self, action: R.Action) -> R.Observation:
         s = self.config.rollout
         if isinstance(action, R.CreateDeployment):
-            self.endpoints.create_or_update_deployment(self.config, action.colour, package_dir=self.package_dir,
-                                                       model_dir=self.model_dir, model=self.model)
+            spec = specs.deployment_spec(self.config, action.colour, model=self.model,
+                                         environment=self.environment, code_dir=self.code_dir)
+            self.endpoints.create_or_update_deployment(spec, on_event=self.on_event)
         elif isinstance(action, R.SmokeTest):
             (run,) = self.prober().run(self.payloads, [action.colour], max_requests=action.requests,
                                        max_seconds=s.probe_seconds)
@@ -122,7 +127,7 @@ class Executor:
                                                        tolerance=self._agreement_tolerance()),
                                  metric=P.online_metric(self.config.primary_metric, cand, self.payloads))
         elif isinstance(action, R.SetTraffic):
-            self.endpoints.set_traffic(self.name, dict(action.traffic))
+            self.endpoints.set_traffic(self.name, Traffic(action.traffic))
         elif isinstance(action, R.Rollback):
             self.restore(dict(action.traffic))
         elif isinstance(action, R.Wait):
@@ -132,9 +137,9 @@ class Executor:
         return R.Ok()
 
     def restore(self, traffic: dict[str, int]) -> None:
-        live = {c: p for c, p in self.endpoints.get_endpoint(self.name).traffic.items() if p}
-        if live != {c: p for c, p in traffic.items() if p}:
-            self.endpoints.set_traffic(self.name, traffic)
+        wanted = Traffic(traffic)
+        if self.endpoints.get_endpoint(self.name).traffic != wanted:
+            self.endpoints.set_traffic(self.name, wanted)
 
 
 def _stats(run: P.ProbeRun) -> R.Stats:
@@ -164,21 +169,23 @@ def _next_colour(name: str, traffic: dict[str, int], config: PipelineConfig) -> 
         raise ConfigError(f"endpoint {name!r}: {e}", hint=_SETTLE_FIRST) from None
 
 
-def run_rollout(config: PipelineConfig, endpoints: Any, *, package_dir: Path | None, model_dir: Path | None,
-                model: ModelVersion | None, payloads: P.Payloads, sleep: Callable[[float], None] = time.sleep,
-                clock: Callable[[], float] = time.monotonic, on_event: EventSink = ignore_event) -> DeployResult:
-    """Roll ``package_dir`` + ``model_dir`` out as a new colour; raise RolloutAborted when rolled back."""
+def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str | Path | None,
+                model: ModelVersion | None, environment: str | None = None, payloads: P.Payloads,
+                sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                on_event: EventSink = ignore_event) -> DeployResult:
+    """Roll ``model`` served by the package in ``code_dir`` (with ``environment``, a
+    ``name:version``) out as a new colour; raise RolloutAborted when rolled back."""
     name = config.endpoint.name
-    state = endpoints.ensure_endpoint(config)
+    state = endpoints.ensure_endpoint(specs.endpoint_spec(config))
     colour = _next_colour(name, state.traffic, config)
     registered = model.metric_value if model is not None and model.metric_name == config.primary_metric else None
     try:
-        engine = R.Rollout(state.traffic, colour, config.rollout, metric_name=config.primary_metric,
+        engine = R.Rollout(state.traffic.to_dict(), colour, config.rollout, metric_name=config.primary_metric,
                            registered_metric=registered, clock=clock)
     except ValueError as e:
         raise ConfigError(f"endpoint {name!r}: {e}", hint=_SETTLE_FIRST) from None
-    execute = Executor(config, endpoints, package_dir=package_dir, model_dir=model_dir, model=model,
-                       payloads=payloads, sleep=sleep)
+    execute = Executor(config, endpoints, model=getattr(model, "ref", None), environment=environment,
+                       code_dir=code_dir, payloads=payloads, sleep=sleep, on_event=on_event)
     on_event({"event": "rollout", "message": f"rolling {colour} out on endpoint {name} "
                                              f"(live: {engine.previous or 'none'}, ladder {config.rollout.steps})"})
     seen = 0
@@ -257,7 +264,7 @@ def deploy(pipeline: Any, package: PackageResult | None, *, dry_run: bool = Fals
     if dry_run:
         try:
             state = endpoints.get_endpoint(name)
-            traffic, uri = state.traffic, state.scoring_uri
+            traffic, uri = state.traffic.to_dict(), state.scoring_uri
         except NotFoundError:
             traffic, uri = {}, ""
         colour = _next_colour(name, traffic, config)
@@ -272,12 +279,11 @@ def deploy(pipeline: Any, package: PackageResult | None, *, dry_run: bool = Fals
     if package is None:
         raise ConfigError("nothing to deploy: package a model first (azml2aks package PIPELINE)")
     model = pipeline.resolve_model(package.model)
-    model_dir = Path(package.directory) / "mlflow-model"  # the package stage put the model there
-    if not (model_dir / "MLmodel").is_file():
-        model_dir = pipeline.backend.download_model(model, Path(package.directory))
+    environment = (f"{package.environment_name}:{package.environment_version}"
+                   if package.environment_version else None)
     payloads = load_holdout(config, pipeline.base_dir)
-    return run_rollout(config, endpoints, package_dir=Path(package.directory), model_dir=Path(model_dir),
-                       model=model, payloads=payloads, sleep=sleep, clock=clock, on_event=pipeline.on_event)
+    return run_rollout(config, endpoints, code_dir=package.directory, model=model, environment=environment,
+                       payloads=payloads, sleep=sleep, clock=clock, on_event=pipeline.on_event)
 
 
 # --- verbs ---------------------------------------------------------------------------------
@@ -285,22 +291,17 @@ def status(pipeline: Any) -> dict[str, Any]:
     """The endpoint's traffic, deployments and scoring URI (and process health when local)."""
     endpoints = endpoints_of(pipeline)
     out = endpoints.get_endpoint(pipeline.config.endpoint.name).to_dict()
-    if hasattr(endpoints, "deployment_health"):
+    if isinstance(endpoints, LocalProcesses):
         out["health"] = endpoints.deployment_health(pipeline.config.endpoint.name)
     return out
 
 
 def parse_assignments(items: list[str]) -> dict[str, int]:
     """``["blue=90", "green=10"]`` → ``{"blue": 90, "green": 10}``; ConfigError when malformed."""
-    out: dict[str, int] = {}
-    for item in items:
-        colour, sep, value = item.partition("=")
-        if not sep or not colour or not value.strip().isdigit():
-            raise ConfigError(f"traffic assignment {item!r} is not COLOUR=PERCENT", hint="e.g. blue=90 green=10")
-        if colour in out:
-            raise ConfigError(f"traffic names {colour!r} twice")
-        out[colour] = int(value)
-    return out
+    try:
+        return Traffic.parse(items)
+    except ValueError as e:
+        raise ConfigError(str(e), hint="e.g. azml2aks traffic PIPELINE blue=90 green=10") from None
 
 
 def set_traffic(pipeline: Any, traffic: dict[str, int] | list[str]) -> dict[str, Any]:
@@ -309,30 +310,22 @@ def set_traffic(pipeline: Any, traffic: dict[str, int] | list[str]) -> dict[str,
         traffic = parse_assignments(traffic)
     endpoints, name = endpoints_of(pipeline), pipeline.config.endpoint.name
     try:  # the split itself first: its error holds whatever the endpoint has
-        R.check_split(traffic)
+        check_split(traffic)
+        state = endpoints.get_endpoint(name)
+        new = state.traffic.assign(traffic, state.deployments)
     except ValueError as e:
         raise ConfigError(f"endpoint {name!r}: {e}", hint="e.g. azml2aks traffic PIPELINE blue=90 green=10") from None
-    state = endpoints.get_endpoint(name)
-    unknown = sorted(set(traffic) - set(state.deployments))
-    if unknown:
-        raise ConfigError(f"endpoint {name!r} has no deployment {unknown[0]!r}; deployments: {', '.join(state.deployments) or 'none'}")
-    new = {c: traffic.get(c, 0) for c in state.deployments}
-    try:
-        R.check_split(new)
-    except ValueError as e:
-        raise ConfigError(f"endpoint {name!r}: {e}", hint="e.g. azml2aks traffic PIPELINE blue=90 green=10") from None
-    return {"endpoint": name, "traffic": endpoints.set_traffic(name, new)}
+    return {"endpoint": name, "traffic": endpoints.set_traffic(name, new).to_dict()}
 
 
 def promote(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
     """Give ``colour`` (default: the minority colour of a split in progress) 100 %."""
-    state = endpoints_of(pipeline).get_endpoint(pipeline.config.endpoint.name)
-    live = {c: p for c, p in state.traffic.items() if p}
     if colour is None:
-        if len(live) != 2:
-            raise ConfigError("no split in progress to promote; name the deployment",
-                              hint="azml2aks promote PIPELINE --deployment green")
-        colour = min(live, key=live.get)
+        state = endpoints_of(pipeline).get_endpoint(pipeline.config.endpoint.name)
+        try:
+            colour = promote_target(state.traffic)
+        except ValueError as e:
+            raise ConfigError(str(e), hint="azml2aks promote PIPELINE --deployment green") from None
     return set_traffic(pipeline, {colour: 100})
 
 
@@ -340,24 +333,14 @@ def rollback(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
     """Send all traffic back: to ``colour``, else the majority of a split in progress, else the
     idle previous colour (instant rollback after a promotion)."""
     name = pipeline.config.endpoint.name
-    state = endpoints_of(pipeline).get_endpoint(name)
-    live = {c: p for c, p in state.traffic.items() if p}
-    promoted = _last_promotion(pipeline, name)
-    if colour is None and promoted and len(live) == 1:
-        new, previous = promoted
-        if previous in live:  # already rolled back: say so instead of flipping back again
-            return {"endpoint": name, "traffic": state.traffic, "note": f"{previous} already serves 100 %"}
-        if new in live and previous in state.deployments:
-            colour = previous
     if colour is None:
-        idle = [c for c in state.deployments if c not in live]
-        if len(live) == 2 and len(set(live.values())) == 2:
-            colour = max(live, key=live.get)
-        elif len(live) == 1 and len(idle) == 1:
-            colour = idle[0]
-        else:
-            raise ConfigError(f"cannot tell what to roll back to from traffic {state.traffic}; name the deployment",
-                              hint="azml2aks rollback PIPELINE --deployment blue")
+        state = endpoints_of(pipeline).get_endpoint(name)
+        try:
+            colour, note = rollback_target(state.traffic, state.deployments, _last_promotion(pipeline, name))
+        except ValueError as e:
+            raise ConfigError(str(e), hint="azml2aks rollback PIPELINE --deployment blue") from None
+        if colour is None:
+            return {"endpoint": name, "traffic": state.traffic.to_dict(), "note": note}
     return set_traffic(pipeline, {colour: 100})
 
 
@@ -380,7 +363,7 @@ def invoke(pipeline: Any, file: str | Path, *, deployment: str | None = None) ->
         raise ConfigError(f"cannot read request file {file}: {e.strerror}") from None
     state = endpoints.get_endpoint(name)
     timeout = pipeline.config.deployment.request_settings.request_timeout_ms / 1000 + 1
-    prober = P.Prober(state.scoring_uri, endpoints.get_keys(name).primary, timeout=timeout)
+    prober = P.Prober(state.scoring_uri, endpoints.get_credentials(name).secret, timeout=timeout)
     code, who, content, ms = prober.send(body, deployment)
     if code >= 400 or code == 0:
         detail = json.dumps(content)[:500] if not isinstance(content, str) else content[:500]
@@ -407,7 +390,8 @@ def logs(pipeline: Any, colour: str, *, tail: int = 50) -> str:
 def local_down(pipeline: Any) -> dict[str, Any]:
     """Stop the local endpoint's router and inference servers and forget its state."""
     endpoints = endpoints_of(pipeline)
-    if not hasattr(endpoints, "stop_endpoint"):
-        raise UnsupportedError("`local down` only applies to the local backend")
+    if not isinstance(endpoints, LocalProcesses):
+        raise UnsupportedError("`local down` only applies to the local backend",
+                               hint="on Azure, delete the endpoint with `az ml online-endpoint delete`")
     name = pipeline.config.endpoint.name
     return {"endpoint": name, "stopped_pids": endpoints.stop_endpoint(name)}

@@ -78,7 +78,7 @@ def test_azure_backend_refuses_stages_it_cannot_run_yet(capsys, tmp_path):
     pipeline.write_text(text)
     code, out, err = run(capsys, "train", str(pipeline), "-o", "json")
     assert code == 1
-    assert "cannot run 'submit_automl_job' yet" in err and "nothing was sent to Azure" in err
+    assert "cannot run 'train' yet" in err and "nothing was sent to Azure" in err
     assert json.loads(out)["error"] == "UnsupportedError"
 
 

@@ -46,12 +46,11 @@ def iris_files(tmp_path_factory):
     frame = load_iris(as_frame=True).frame
     features = frame.drop(columns=["target"])
     model = LogisticRegression(max_iter=500).fit(features.to_numpy(), frame["target"])
-    (root / "model").mkdir()
-    (root / "model" / "model.pkl").write_bytes(pickle.dumps(model))
-    (root / "pkg").mkdir()
+    (root / "pkg" / "mlflow-model").mkdir(parents=True)  # where the package stage puts the model
+    (root / "pkg" / "mlflow-model" / "model.pkl").write_bytes(pickle.dumps(model))
     (root / "pkg" / "score.py").write_text(SCORE_PY)
     frame.to_csv(root / "iris.csv", index=False)
-    return root / "pkg", root / "model", root / "iris.csv"
+    return root / "pkg", root / "pkg" / "mlflow-model", root / "iris.csv"
 
 
 def make_config(tmp_path, csv, *, endpoint="iris-ep", env=None, **rollout):
@@ -81,7 +80,7 @@ def endpoints(tmp_path):
 
 @pytest.fixture
 def payloads(iris_files):
-    from azml2aks.deploy import load_holdout
+    from azml2aks.rollout.driver import load_holdout
 
     _, _, csv = iris_files
     return load_holdout(make_config(csv.parent, csv), csv.parent)

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from azml2aks.rollout import driver as D
-from azml2aks.backends.local import processes
+from azml2aks import processes
 from azml2aks.errors import ConfigError, RolloutAborted
+from azml2aks.rollout import driver as D
 from tests.local.conftest import make_config
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ def site(tmp_path_factory, iris_files):
     eps = LocalEndpoints(root / "work", startup_timeout=60)
     payloads = D.load_holdout(make_config(root, csv), csv.parent)
     try:
-        first = D.run_rollout(make_config(root, csv), eps, package_dir=pkg, model_dir=model, model=None,
+        first = D.run_rollout(make_config(root, csv), eps, code_dir=pkg, model=None,
                               payloads=payloads, sleep=lambda s: None)
         yield SimpleNamespace(root=root, eps=eps, first=first, payloads=payloads, pkg=pkg, model=model, csv=csv)
     finally:
@@ -47,7 +47,7 @@ def roll(site, *, sleep=None, env=None, **rollout):
     config = make_config(site.root, site.csv, env=env, **rollout)
     events = []
     try:
-        result = D.run_rollout(config, site.eps, package_dir=site.pkg, model_dir=site.model, model=None,
+        result = D.run_rollout(config, site.eps, code_dir=site.pkg, model=None,
                                payloads=site.payloads, sleep=record, on_event=events.append)
     except RolloutAborted as e:
         return e, sleeps, events

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from azml2aks.backends.local import processes
+from azml2aks import processes
 from azml2aks.errors import BackendError
 
 PY = sys.executable

@@ -9,7 +9,8 @@ import stat
 import pytest
 import requests
 
-from azml2aks.backends.local import processes
+from azml2aks import processes
+from azml2aks.config import specs
 from tests.local.conftest import make_config
 
 pytestmark = pytest.mark.e2e
@@ -28,10 +29,10 @@ def shared(tmp_path_factory, iris_files):
     root = tmp_path_factory.mktemp("router")
     config = make_config(root, csv)
     eps = LocalEndpoints(root / "work", startup_timeout=60)
-    state = eps.ensure_endpoint(config)
+    state = eps.ensure_endpoint(specs.endpoint_spec(config))
     try:
         for colour in ("blue", "green"):
-            eps.create_or_update_deployment(config, colour, package_dir=pkg, model_dir=model)
+            eps.create_or_update_deployment(specs.deployment_spec(config, colour, model=None, environment=None, code_dir=pkg))
         eps.set_traffic("iris-ep", {"blue": 100})
         yield config, state.scoring_uri, eps.get_keys("iris-ep").primary, eps, root
     finally:
@@ -86,7 +87,7 @@ def test_router_answers_503_at_once_when_a_colour_is_down(two_colours, endpoints
     assert resp.status_code == 503
     assert resp.headers["azureml-model-deployment"] == "green"
     pkg, model, _ = iris_files
-    endpoints.create_or_update_deployment(config, "green", package_dir=pkg, model_dir=model)
+    endpoints.create_or_update_deployment(specs.deployment_spec(config, "green", model=None, environment=None, code_dir=pkg))
 
 
 def test_keys_are_private_to_the_user(shared):
@@ -133,7 +134,7 @@ def test_router_restarted_recovers_traffic_and_keys_from_the_work_dir(two_colour
     state = json.loads((shared[4] / "work" / "endpoints" / "iris-ep" / "state.json").read_text())
     processes.terminate(state["router"]["pid"])
     assert endpoints.get_endpoint("iris-ep").provisioning_state == "RouterDown"
-    again = endpoints.ensure_endpoint(config)
+    again = endpoints.ensure_endpoint(specs.endpoint_spec(config))
     assert again.scoring_uri == uri and again.traffic == {"blue": 0, "green": 100}
     resp = post(uri, key)
     assert resp.status_code == 200 and resp.headers["azureml-model-deployment"] == "green"

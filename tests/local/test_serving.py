@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
-from azml2aks.serving import InferenceServer, server_argv, start_inference_server
 from azml2aks.errors import BackendError
+from azml2aks.serving import InferenceServer, server_argv, start_inference_server
 
 pytestmark = pytest.mark.e2e
 

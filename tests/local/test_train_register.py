@@ -116,7 +116,8 @@ def test_no_wait_returns_a_queued_job_that_wait_follows_to_the_end(tmp_path):
 
 
 def test_wait_marks_a_job_failed_when_its_worker_died(tmp_path):
-    from azml2aks.backends.local import jobs, processes
+    from azml2aks import processes
+    from azml2aks.backends.local import jobs
     from azml2aks.errors import BackendError
 
     pipeline = copy_example(tmp_path, max_trials=3)

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from azml2aks.packaging import render as scoring
 from azml2aks.config import PipelineConfig
+from azml2aks.packaging import render as scoring
 from azml2aks.packaging.writer import read_model_info
 from azml2aks.results import ModelVersion
 

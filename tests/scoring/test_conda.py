@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from azml2aks.packaging import render as scoring
 from azml2aks.errors import DataError
+from azml2aks.packaging import render as scoring
 
 MLFLOW_CONDA = """
 channels: [conda-forge]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from azml2aks.packaging import render as scoring
 from azml2aks.errors import Azml2aksError, DataError
+from azml2aks.packaging import render as scoring
 
 COLS = [scoring.Column("x", "double"), scoring.Column("kind", "string", required=False)]
 

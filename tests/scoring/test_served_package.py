@@ -8,8 +8,8 @@ import json
 import pytest
 import requests
 
-from azml2aks.serving import start_inference_server
 from azml2aks.packaging.writer import package_model
+from azml2aks.serving import start_inference_server
 
 from .conftest import make_config, model_version
 

@@ -1,15 +1,48 @@
 """The Azure ML backend. Only this package imports ``azure.*``.
 
-Its stages arrive one issue at a time; until a stage's Azure half exists, calling it raises
-:class:`UnsupportedError` with a clear message instead of pretending to succeed.
+:class:`AzureBackend` implements the ports of :mod:`azml2aks.backends.ports` against the
+workspace named in ``workspace:``, one module per resource (``jobs``, ``models``,
+``environments``, ``compute``, ``endpoints``) over the one client of :mod:`.client`. An
+operation whose Azure half is not built yet is an explicit method raising
+:class:`UnsupportedError` (nothing is sent to Azure), so ``hasattr``/``isinstance`` stay true.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import ConfigError, UnsupportedError
+from azml2aks.events import EventSink, ignore_event
+
+if TYPE_CHECKING:
+    from azml2aks.backends.ports import (
+        Credentials,
+        DeploymentState,
+        EndpointKeys,
+        EndpointState,
+        EnvironmentRef,
+        JobState,
+    )
+    from azml2aks.config.specs import (
+        AutoMLJobSpec,
+        ComputeSpec,
+        DeploymentSpec,
+        EndpointSpec,
+        EnvironmentSpec,
+        ModelSpec,
+    )
+    from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
+    from azml2aks.rollout.traffic import Traffic
+
+
+def _not_yet(operation: str) -> NoReturn:
+    raise UnsupportedError(
+        f"the Azure backend cannot run '{operation}' yet: this stage's Azure half is not built",
+        hint="run the pipeline with --backend local meanwhile; nothing was sent to Azure",
+    )
 
 
 class AzureBackend:
@@ -30,10 +63,73 @@ class AzureBackend:
         self.base_dir = base_dir
         self.workdir = workdir
 
-    def __getattr__(self, operation: str):
-        if operation.startswith("_"):
-            raise AttributeError(operation)
-        raise UnsupportedError(
-            f"the Azure backend cannot run '{operation}' yet: this stage's Azure half is not built",
-            hint="run the pipeline with --backend local meanwhile; nothing was sent to Azure",
-        )
+    # --- Jobs ------------------------------------------------------------------------------
+    def submit_job(self, spec: AutoMLJobSpec, *, on_event: EventSink = ignore_event,
+                   detach: bool = False) -> JobState:
+        _not_yet("train")
+
+    def job_state(self, name: str) -> JobState:
+        _not_yet("train")
+
+    def wait_job(self, name: str, *, on_event: EventSink = ignore_event) -> TrainResult:
+        _not_yet("wait")
+
+    def get_job(self, name: str) -> TrainResult:
+        _not_yet("train")
+
+    def cancel_job(self, name: str) -> JobState:
+        _not_yet("cancel")
+
+    def list_child_runs(self, name: str) -> list[ChildRun]:
+        _not_yet("register")
+
+    # --- Models ----------------------------------------------------------------------------
+    def register_model(self, spec: ModelSpec, job: TrainResult, child: ChildRun, *,
+                       tags: Mapping[str, str]) -> ModelVersion:
+        _not_yet("register")
+
+    def list_models(self, name: str | None = None) -> list[ModelVersion]:
+        _not_yet("models")
+
+    def get_model(self, name: str, version: str | None = None, *, alias: str | None = None) -> ModelVersion:
+        _not_yet("models")
+
+    def set_model_alias(self, name: str, alias: str, version: str) -> None:
+        _not_yet("register")
+
+    def download_model(self, model: ModelVersion, destination: Path) -> Path:
+        _not_yet("package")
+
+    # --- Environments ----------------------------------------------------------------------
+    def register_environment(self, spec: EnvironmentSpec) -> EnvironmentRef:
+        _not_yet("package")
+
+    # --- Computes --------------------------------------------------------------------------
+    def attach_compute(self, spec: ComputeSpec) -> AttachResult:
+        _not_yet("attach")
+
+    # --- Endpoints -------------------------------------------------------------------------
+    def get_endpoint(self, name: str) -> EndpointState:
+        _not_yet("status")
+
+    def ensure_endpoint(self, spec: EndpointSpec) -> EndpointState:
+        _not_yet("deploy")
+
+    def create_or_update_deployment(self, spec: DeploymentSpec, *,
+                                    on_event: EventSink = ignore_event) -> DeploymentState:
+        _not_yet("deploy")
+
+    def delete_deployment(self, endpoint: str, name: str) -> None:
+        _not_yet("deploy")
+
+    def set_traffic(self, endpoint: str, traffic: Traffic | Mapping[str, int]) -> Traffic:
+        _not_yet("traffic")
+
+    def get_credentials(self, endpoint: str) -> Credentials:
+        _not_yet("invoke")
+
+    def get_keys(self, endpoint: str) -> EndpointKeys:
+        _not_yet("keys")
+
+    def get_logs(self, endpoint: str, name: str, *, tail: int = 50, container: str = "inference-server") -> Any:
+        _not_yet("logs")

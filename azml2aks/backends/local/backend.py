@@ -1,5 +1,9 @@
 """The local backend: FLAML jobs, the MLflow registry and file environments in the work dir,
-and local endpoints (router + one inference server per colour) on 127.0.0.1."""
+and local endpoints (router + one inference server per colour) on 127.0.0.1.
+
+It implements every port of :mod:`azml2aks.backends.ports` plus the LocalProcesses capability.
+The ``local:`` section of pipeline.yaml (work dir, seed, workers, router port) configures the
+backend itself at construction; each operation takes its spec."""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from azml2aks.backends.local import jobs, processes, registry
+from azml2aks import processes
+from azml2aks.backends.local import jobs, registry
 from azml2aks.backends.local.endpoints import LocalEndpoints
 from azml2aks.backends.local.tail import JsonLinesTail
-from azml2aks.config import PipelineConfig
+from azml2aks.backends.ports import EnvironmentRef, JobState
+from azml2aks.config import AutoMLSettings, PipelineConfig
+from azml2aks.config.specs import AutoMLJobSpec, ComputeSpec, EnvironmentSpec, ModelSpec, thaw
 from azml2aks.errors import BackendError
 from azml2aks.events import EventSink, ignore_event
 from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
@@ -29,21 +36,27 @@ class LocalBackend(LocalEndpoints):
     def __init__(self, config: PipelineConfig, *, base_dir: Path, workdir: Path) -> None:
         local = config.local
         super().__init__(workdir, startup_timeout=local.startup_timeout_seconds, workers=local.workers,
-                         router_port=local.router_port)
+                         router_port=local.router_port,
+                         request_timeout_ms=config.deployment.request_settings.request_timeout_ms)
         self.config = config
         self.base_dir = base_dir
         self.workdir = workdir
 
     # --- train ---------------------------------------------------------------------------
-    def submit_automl_job(self, config: PipelineConfig, *, on_event: EventSink = ignore_event,
-                          detach: bool = False) -> str:
+    def _job_config(self, spec: AutoMLJobSpec) -> PipelineConfig:
+        """This backend's config with the job's ``automl:`` section (the spec carries all of it)."""
+        return self.config.model_copy(update={"automl": AutoMLSettings.model_validate(thaw(spec.settings))})
+
+    def submit_job(self, spec: AutoMLJobSpec, *, on_event: EventSink = ignore_event,
+                   detach: bool = False) -> JobState:
         """Check the data and queue the job; run it here, or in a detached worker with ``detach``."""
+        config = self._job_config(spec)
         if not detach:  # read the data once for both steps
             inputs = jobs.load_inputs(config, self.base_dir)
             job = jobs.create_job(config, base_dir=self.base_dir, workdir=self.workdir, inputs=inputs)
             jobs.execute_job(config, job, base_dir=self.base_dir, workdir=self.workdir, on_event=on_event,
                              inputs=inputs)
-            return job
+            return self.job_state(job)
         job = jobs.create_job(config, base_dir=self.base_dir, workdir=self.workdir)
         folder = self._job_dir(job)
         folder.mkdir(parents=True, exist_ok=True)
@@ -55,7 +68,24 @@ class LocalBackend(LocalEndpoints):
         (folder / "worker.json").write_text(json.dumps({"pid": pid}))
         on_event({"event": "queued", "job": job,
                   "message": f"job {job} queued in a background worker; follow it with `azml2aks wait`"})
-        return job
+        return self.job_state(job)
+
+    def job_state(self, name: str) -> JobState:
+        result = jobs.get_job(self.workdir, name)
+        return JobState(name, result.status, error_message=result.error)
+
+    def cancel_job(self, name: str) -> JobState:
+        """Stop a detached job's worker and mark the job Canceled (a finished job stays as it is)."""
+        state = self.job_state(name)
+        if state.terminal:
+            return state
+        worker = self._job_dir(name) / "worker.json"
+        if worker.exists():
+            pid = json.loads(worker.read_text())["pid"]
+            if processes.is_alive(pid):
+                processes.terminate(pid)
+        jobs.set_status(self.workdir, name, "Canceled", error="canceled by azml2aks cancel")
+        return self.job_state(name)
 
     def wait_job(self, job_name: str, *, on_event: EventSink = ignore_event,
                  sleep: Callable[[float], None] = time.sleep) -> TrainResult:
@@ -88,9 +118,10 @@ class LocalBackend(LocalEndpoints):
         return jobs.list_child_runs(self.workdir, job_name)
 
     # --- register ------------------------------------------------------------------------
-    def register_model(self, name: str, job: TrainResult, child: ChildRun, *, tags: dict[str, str],
-                       description: str | None = None) -> ModelVersion:
-        return registry.register_model(self.workdir, name, job, child, tags=tags, description=description)
+    def register_model(self, spec: ModelSpec, job: TrainResult, child: ChildRun, *,
+                       tags: Mapping[str, str]) -> ModelVersion:
+        return registry.register_model(self.workdir, spec.name, job, child, tags=dict(tags),
+                                       description=spec.description)
 
     def list_models(self, name: str | None = None) -> list[ModelVersion]:
         return registry.list_models(self.workdir, name)
@@ -105,11 +136,12 @@ class LocalBackend(LocalEndpoints):
         return registry.download_model(model, destination)
 
     # --- package -------------------------------------------------------------------------
-    def register_environment(self, name: str, *, conda_file: Path, image: str, fingerprint: str) -> tuple[str, bool]:
-        return registry.register_environment(self.workdir, name, conda_file=conda_file, image=image,
-                                             fingerprint=fingerprint)
+    def register_environment(self, spec: EnvironmentSpec) -> EnvironmentRef:
+        version, reused = registry.register_environment(self.workdir, spec.name, conda_file=Path(spec.conda_file),
+                                                        image=spec.image, fingerprint=spec.fingerprint)
+        return EnvironmentRef(spec.name, version, reused)
 
     # --- attach --------------------------------------------------------------------------
-    def attach_compute(self, config: PipelineConfig) -> AttachResult:
+    def attach_compute(self, spec: ComputeSpec) -> AttachResult:
         return AttachResult(compute="local", backend="local", status="local",
                             checks=({"check": "cluster", "result": "skipped", "detail": "the local backend serves on 127.0.0.1"},))

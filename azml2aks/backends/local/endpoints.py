@@ -23,32 +23,34 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from azml2aks import serving
-from azml2aks.backends.base import EndpointKeys, EndpointState
-from azml2aks.backends.local import processes
+from azml2aks import processes, serving
+from azml2aks.backends.ports import Credentials, DeploymentState, EndpointKeys, EndpointState
 from azml2aks.errors import BackendError, ConfigError, NotFoundError
 from azml2aks.retry import Poller
+from azml2aks.rollout.traffic import Traffic
 
 if TYPE_CHECKING:
-    from azml2aks.config import PipelineConfig
-    from azml2aks.results import ModelVersion
+    from azml2aks.config.specs import DeploymentSpec, EndpointSpec
 
 logger = logging.getLogger(__name__)
 
 
 class LocalEndpoints:
-    """Endpoints under ``workdir``; implements get_endpoint … get_logs of the Backend port."""
+    """Endpoints under ``workdir``: the Endpoints port, plus the LocalProcesses capability
+    (``stop_endpoint``, ``deployment_health``). ``request_timeout_ms`` is the router's upstream
+    timeout (the deployment's request_settings)."""
 
     def __init__(self, workdir: str | os.PathLike, *, startup_timeout: float = 60.0, workers: int = 1,
-                 router_port: int = 0) -> None:
+                 router_port: int = 0, request_timeout_ms: int = 5000) -> None:
         self.root = Path(workdir).resolve() / "endpoints"
         self.startup_timeout = startup_timeout
         self.workers = workers
         self.router_port = router_port
+        self.request_timeout_ms = request_timeout_ms
 
     # --- files ---------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
@@ -83,18 +85,21 @@ class LocalEndpoints:
     def _view(self, state: dict[str, Any]) -> EndpointState:
         router = state.get("router") or {}
         alive = bool(router.get("pid")) and processes.is_alive(router["pid"])
-        return EndpointState(state["name"], state["scoring_uri"], dict(state["traffic"]),
-                             sorted(state["deployments"]), "Succeeded" if alive else "RouterDown")
+        deployments = tuple(
+            DeploymentState(colour, dep.get("status") or "Unknown", model=dep.get("model"), instance_count=1)
+            for colour, dep in sorted(state["deployments"].items()))
+        return EndpointState(state["name"], state["scoring_uri"], Traffic(state["traffic"], check=False),
+                             deployments, "Succeeded" if alive else "RouterDown", auth_mode="key", compute="local")
 
     # --- the port ------------------------------------------------------------------------
     def get_endpoint(self, name: str) -> EndpointState:
         return self._view(self._read(name))
 
-    def ensure_endpoint(self, config: PipelineConfig) -> EndpointState:
+    def ensure_endpoint(self, spec: EndpointSpec) -> EndpointState:
         """Create the endpoint (keys, router) when missing; restart a dead router; never
         touches traffic."""
-        name = config.endpoint.name
-        timeout_ms = config.deployment.request_settings.request_timeout_ms
+        name = spec.name
+        timeout_ms = self.request_timeout_ms
         with self._locked(name):
             folder = self._dir(name)
             try:
@@ -129,18 +134,28 @@ class LocalEndpoints:
         processes.wait_http(f"http://{processes.LOOPBACK}:{router['port']}/", timeout=15, pid=pid, log_path=log)
         logger.info("router of endpoint %s listening on port %s (pid %s)", name, router["port"], pid)
 
-    def create_or_update_deployment(self, config: PipelineConfig, colour: str, *, package_dir: Path,
-                                    model_dir: Path, model: ModelVersion | None = None) -> None:
-        """Start colour ``colour`` at 0 % traffic; raises BackendError (with the log tail) when its
-        inference server does not come up. A colour with live traffic is never replaced."""
-        name = config.endpoint.name
+    def create_or_update_deployment(self, spec: DeploymentSpec, *, on_event=None) -> DeploymentState:
+        """Start colour ``spec.name`` at 0 % traffic from the package folder ``spec.code_dir`` (its
+        score.py and the model the package stage copied into ``mlflow-model/``); raises
+        BackendError (with the log tail) when its inference server does not come up. A colour
+        with live traffic is never replaced."""
+        name, colour = spec.endpoint_name, spec.name
+        if not spec.code_dir:
+            raise ConfigError(f"deployment {colour!r}: no package folder to serve",
+                              hint="run `azml2aks package PIPELINE` first")
+        package_dir = Path(spec.code_dir)
+        model_dir = package_dir / "mlflow-model"
+        if not model_dir.is_dir():
+            raise NotFoundError(f"deployment {colour!r}: {package_dir} holds no model folder (mlflow-model/)",
+                                hint="package the model again: azml2aks package PIPELINE")
         with self._locked(name):
             state = self._read(name)
             if state["traffic"].get(colour, 0) > 0:
                 raise BackendError(f"deployment {colour!r} of endpoint {name!r} has "
                                    f"{state['traffic'][colour]} % live traffic and cannot be replaced")
             old = state["deployments"].get(colour, {}).get("server")
-            state["deployments"][colour] = {"status": "Creating", "model": getattr(model, "ref", None),
+            state["deployments"][colour] = {"status": "Creating", "model": spec.model,
+                                            "environment": spec.environment,
                                             "package_dir": str(package_dir), "model_dir": str(model_dir),
                                             "log_path": str(self._dir(name) / "logs" / f"{colour}.log")}
             state["traffic"].setdefault(colour, 0)
@@ -153,11 +168,12 @@ class LocalEndpoints:
         try:
             server = serving.start_inference_server(
                 package_dir, model_dir, workers=self.workers, log_path=log,
-                startup_timeout=self.startup_timeout, extra_env=config.deployment.environment_variables)
+                startup_timeout=self.startup_timeout, extra_env=dict(spec.environment_variables))
         except BackendError:
             self._set_status(name, colour, "Failed", None)
             raise
         self._set_status(name, colour, "Succeeded", server.to_dict())
+        return DeploymentState(colour, "Succeeded", model=spec.model, instance_count=1)
 
     def _set_status(self, name: str, colour: str, status: str, server: dict | None) -> None:
         with self._locked(name):
@@ -178,17 +194,14 @@ class LocalEndpoints:
         if dep and dep.get("server"):
             serving.InferenceServer.from_dict(dep["server"]).stop()
 
-    def set_traffic(self, endpoint: str, traffic: dict[str, int]) -> dict[str, int]:
+    def set_traffic(self, endpoint: str, traffic: Mapping[str, int]) -> Traffic:
         """Replace the live split (colours not named go to 0) and wait until the router serves it."""
         with self._locked(endpoint):
             state = self._read(endpoint)
-            unknown = sorted(set(traffic) - set(state["deployments"]))
-            if unknown:
-                raise ConfigError(f"endpoint {endpoint!r} has no deployment {unknown[0]!r}; "
-                                  f"deployments: {sorted(state['deployments'])}")
-            new = {c: int(traffic.get(c, 0)) for c in state["deployments"]}
-            if any(p < 0 or p > 100 for p in new.values()) or sum(new.values()) not in (0, 100):
-                raise ConfigError(f"live traffic must be whole percentages summing to 100 (or 0); got {new}")
+            try:
+                new = Traffic(state["traffic"], check=False).assign(dict(traffic), state["deployments"]).to_dict()
+            except ValueError as e:
+                raise ConfigError(f"endpoint {endpoint!r}: {e}") from None
             not_ready = [c for c, p in new.items() if p > 0 and state["deployments"][c].get("status") != "Succeeded"]
             if not_ready:
                 raise BackendError(f"deployment {not_ready[0]!r} is not ready; it cannot take live traffic")
@@ -197,7 +210,7 @@ class LocalEndpoints:
             self._ensure_router(endpoint, state)
             generation = state["generation"]
         self._await_generation(state, generation)
-        return new
+        return Traffic(new)
 
     def _await_generation(self, state: dict[str, Any], generation: int, timeout: float = 10.0) -> None:
         import urllib.request
@@ -217,7 +230,10 @@ class LocalEndpoints:
         data = json.loads((self._dir(endpoint) / "keys.json").read_text())
         return EndpointKeys(data["primaryKey"], data["secondaryKey"])
 
-    def get_logs(self, endpoint: str, colour: str, *, tail: int = 50) -> str:
+    def get_credentials(self, endpoint: str) -> Credentials:
+        return Credentials("key", self.get_keys(endpoint).primary)
+
+    def get_logs(self, endpoint: str, colour: str, *, tail: int = 50, container: str = "inference-server") -> str:
         state = self._read(endpoint)
         dep = state["deployments"].get(colour)
         if dep is None:

@@ -71,7 +71,7 @@ def set_status(workdir: Path, job: str, status: str, error: str | None = None) -
     if error:
         mlflow.set_tag(job, TAG + "error", error[:500])
     if status in TERMINAL:
-        mlflow.set_terminated(job, "FINISHED" if status == "Completed" else "FAILED")
+        mlflow.set_terminated(job, {"Completed": "FINISHED", "Canceled": "KILLED"}.get(status, "FAILED"))
 
 
 TERMINAL = ("Completed", "Failed", "Canceled")
