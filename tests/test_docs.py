@@ -3,6 +3,7 @@ each folder's README present, and the example data what the generator writes."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -14,9 +15,32 @@ from tests.conftest import REPO
 README = (REPO / "README.md").read_text()
 
 
-@pytest.mark.parametrize("verb", sorted(COMMANDS))
+def verbs_in_help() -> list[str]:
+    """The verbs `azml2aks --help` lists (read from the help text, not from the registry)."""
+    done = subprocess.run([sys.executable, "-m", "azml2aks", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    listing = done.stdout.split("positional arguments:", 1)[1]
+    return re.findall(r"^    ([a-z][a-z-]*)\b", listing, flags=re.M)
+
+
+HELP_VERBS = verbs_in_help()
+
+
+def test_help_lists_every_registered_verb():
+    assert sorted(HELP_VERBS) == sorted(COMMANDS) and len(HELP_VERBS) >= 15
+
+
+@pytest.mark.parametrize("verb", HELP_VERBS)
 def test_every_verb_is_in_the_readme_table(verb):
     assert f"| `{verb}" in README
+
+
+@pytest.mark.parametrize("verb", HELP_VERBS)
+def test_every_verb_help_ends_with_an_example_of_that_verb(verb):
+    done = subprocess.run([sys.executable, "-m", "azml2aks", verb, "--help"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert re.search(rf"^Example: azml2aks {verb}\b", done.stdout, flags=re.M), done.stdout
 
 
 def test_readme_quick_start_has_the_two_commands():

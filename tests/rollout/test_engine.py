@@ -213,10 +213,12 @@ def test_delete_previous_deletes_only_after_it_is_at_zero():
     assert run.sleeps == []
 
 
-def test_every_split_sums_to_100():
-    for action in plan({"blue": 100, "green": 0}, "green", settings(steps=[1, 5, 25, 60, 100])):
-        if isinstance(action, SetTraffic):
-            assert sum(action.traffic.values()) == 100
+def test_every_split_of_the_ladder_sums_to_100_and_keeps_a_stray_deployment_at_zero():
+    ladder = [1, 5, 25, 60, 100]
+    splits = [a.traffic for a in plan({"blue": 100, "green": 0, "old": 0}, "green", settings(steps=ladder))
+              if isinstance(a, SetTraffic)]
+    assert splits == [{"blue": 100 - p, "green": p, "old": 0} for p in ladder]
+    assert all(sum(split.values()) == 100 for split in splits)
 
 
 def test_plan_lists_the_happy_path_without_sleeping():
