@@ -6,16 +6,7 @@ import requests
 from azure.core.exceptions import ResourceNotFoundError
 
 
-def submit(ml, name: str = "automl-fraud-1", metric: str = "accuracy"):
-    from azure.ai.ml import Input, automl
-
-    job = automl.classification(
-        compute="cpu-cluster", experiment_name="fraud",
-        training_data=Input(type="mltable", path="azureml:fraud-train:1"),
-        target_column_name="is_fraud", primary_metric=metric, n_cross_validations=3)
-    job.set_limits(timeout_minutes=60, max_trials=3)
-    job.name = name
-    return ml.jobs.create_or_update(job)
+from .helpers import submit_automl as submit
 
 
 def test_automl_job_is_submitted_with_its_task_and_echoed_back(ml_client, fake_azure):

@@ -5,7 +5,9 @@ power state, identity, local accounts, authorized IP ranges, agent pool profiles
 `AgentPools_List`, `GET {clusterId}/providers/Microsoft.KubernetesConfiguration/extensions`
 and `GET /subscriptions/{s}/providers/Microsoft.KubernetesConfiguration` (registration).
 A default cluster `aks-ml` (managed identity, 3 x Standard_D4s_v3, AzureML extension with
-inference enabled) exists from the start; `add_cluster()` adds or replaces one.
+inference enabled and `allowInsecureConnections=True`, so its inference router serves plain
+http: see scoring.py) exists from the start; `add_cluster()` adds or replaces one. Other
+extensions get the service's default `allowInsecureConnections=False` unless told.
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ class Aks:
         r.add("GET", ext + r"/(?P<ext>[^/]+)", "Extensions_Get", self.get_extension)
         r.add("PUT", ext + r"/(?P<ext>[^/]+)", "Extensions_Create", self.put_extension)
         r.add("GET", sub + r"/providers/(?P<namespace>[^/]+)", "Providers_Get", self.provider)
-        self.add_cluster(DEFAULT_CLUSTER)
+        self.add_cluster(DEFAULT_CLUSTER, extension_settings={"allowInsecureConnections": "True"})
 
     # ---- test API ------------------------------------------------------------------------
     def cluster_id(self, name: str) -> str:

@@ -1,14 +1,20 @@
 """The HTTP seam of the fake: requests in, replies out, routing, LROs and the request log.
 
-One `responses` callback receives every https request; `Router.dispatch` finds the route
+One `responses` callback receives every request; `Router.dispatch` finds the route
 (method + path regex -> operation name + handler), applies injected faults, calls the
-handler and records the call. Handlers raise `ServiceError` to answer with the service's
-error shape `{"error": {"code", "message"}}`. A request no route matches raises
-`UnmatchedRequest` at once, naming the method and URL (and is kept in `unmatched`).
+handler and records the call. Handlers raise `ServiceError` to answer with the ARM error
+shape `{"error": {"code", "message", "details", "additionalInfo"}}`; `user_error()` builds
+the usual one, top-level code `UserError` with the specific reason in `details` (seen in
+Azure/azure-cli-extensions#7107 and Azure-Samples/contoso-chat#139). A request no route
+matches raises `UnmatchedRequest` at once, naming the method and URL (kept in `unmatched`).
 
-`Lros` gives PUTs their 201 + `Azure-AsyncOperation` and DELETEs their 202 + `Location`,
-answers `InProgress` a configurable number of times, then applies the operation's effect.
-Every LRO answer carries `retry-after-ms: 1` so SDK pollers never sleep for long.
+`Lros` gives PUTs their 201 + `Azure-AsyncOperation` and DELETE/PATCH/POST actions their
+202 + `Location` + `Retry-After`, with the headers the REST spec declares for them (see
+`_create_or_update_initial` / `_delete_initial` / `_update_initial` in the SDK's
+`_restclient/arm_ml_service/operations/_operations.py`): no Retry-After on a 201, so the
+SDK polls at its own interval (5 s for deployments, 30 s otherwise). An operation ends
+after `config.lro_polls` InProgress answers or, when `config.lro_seconds` names its
+operation, once that many seconds have passed on the fake clock.
 """
 from __future__ import annotations
 
@@ -22,7 +28,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .state import ARM_HOST, ML_PROVIDER, FakeConfig, new_id
 
-FAST_POLL = {"retry-after-ms": "1"}
+#: what the service declares for how long it may take (REST spec header of 201/202 answers).
+ASYNC_TIMEOUT = {"x-ms-async-operation-timeout": "PT1H"}
 
 
 class UnmatchedRequest(AssertionError):
@@ -30,24 +37,53 @@ class UnmatchedRequest(AssertionError):
 
 
 class ServiceError(Exception):
-    """Raised by handlers: the fake answers `status` with the service's error body."""
+    """Raised by handlers: the fake answers `status` with the ARM error body.
 
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+    `code` is the top-level code; `details` (a list of `{code, message}`) and
+    `additional_info` (a list of `{type, info}`) are echoed as ARM does. `reason` is the
+    most specific code: the first detail's code, or `code` when there is no detail.
+    """
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None, *,
+                 details: list | None = None, additional_info: list | None = None):
         super().__init__(f"({code}) {message}")
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
+        self.details = details or []
+        self.additional_info = additional_info or []
+
+    @property
+    def reason(self) -> str:
+        return self.details[0]["code"] if self.details else self.code
 
     def reply(self) -> Reply:
-        body = {"error": {"code": self.code, "message": self.message}}
+        body = {"error": {"code": self.code, "message": self.message,
+                          "details": self.details, "additionalInfo": self.additional_info}}
         return Reply(self.status, body, dict(self.headers))
 
 
+def user_error(status: int, reason: str | None, message: str, **parameters) -> ServiceError:
+    """The service's usual answer to a bad request: top-level `UserError`, the specific
+    reason (when given) in `details`, the message parameters in `additionalInfo`
+    (Azure-Samples/contoso-chat#139 shows one with `details: []`)."""
+    info = [{"type": "ComponentName", "info": {"value": "managementfrontend"}}]
+    if parameters:
+        info.append({"type": "MessageParameters", "info": {"value": parameters}})
+    details = [] if reason is None else [{"code": reason, "message": message, "details": [],
+                                          "additionalInfo": []}]
+    return ServiceError(status, "UserError", message, details=details, additional_info=info)
+
+
 def not_found(kind: str, name: str) -> ServiceError:
-    return ServiceError(404, "UserError", f"{kind} '{name}' could not be found.")
+    return user_error(404, "NotFound", f"{kind} '{name}' could not be found.")
 
 
 def bad_request(message: str, code: str = "BadArgument") -> ServiceError:
-    return ServiceError(400, code, message)
+    return user_error(400, code, message)
+
+
+def conflict(message: str, code: str = "Conflict") -> ServiceError:
+    return user_error(409, code, message)
 
 
 @dataclass
@@ -152,6 +188,9 @@ class Router:
                 reply = handler(req, **args)
             except ServiceError as err:
                 reply = err.reply()
+            except Exception:  # a connection-level failure (scoring.py): logged as status 0
+                self.log.append(Call(op, req.method, req.url, 0, payload, dict(req.headers)))
+                raise
         self.log.append(Call(op, req.method, req.url, reply.status, payload, dict(req.headers)))
         return reply
 
@@ -178,13 +217,17 @@ class Operation:
     effect: Callable[[], None]
     error: dict | None = None
     status: str = "InProgress"
+    #: fake-clock time at which it finishes (None: after `remaining` InProgress answers).
+    due: float | None = None
+    kind: str = ""
 
 
 class Lros:
     """Long-running operations: async-operation status URLs and delete Location URLs."""
 
-    def __init__(self, config: FakeConfig, router: Router) -> None:
+    def __init__(self, config: FakeConfig, router: Router, clock) -> None:
         self.config = config
+        self.clock = clock
         self.ops: dict[str, Operation] = {}
         base = (
             re.escape(ARM_HOST) + r"/subscriptions/[^/]+/providers/" + ML_PROVIDER
@@ -203,20 +246,31 @@ class Lros:
         )
 
     def start(self, effect: Callable[[], None], *, error: dict | None = None,
-              polls: int | None = None) -> Operation:
-        """Begin an operation; `effect` runs once when it finishes (success or failure)."""
-        op = Operation(new_id(), self.config.lro_polls if polls is None else polls, effect, error)
+              polls: int | None = None, kind: str = "") -> Operation:
+        """Begin an operation; `effect` runs once when it finishes (success or failure).
+
+        `kind` is the operation name (`OnlineDeployments_CreateOrUpdate`, ...): when
+        `config.lro_seconds` has it, the operation lasts that long on the fake clock.
+        """
+        seconds = self.config.lro_seconds.get(kind) if kind else None
+        remaining = self.config.lro_polls if polls is None else polls
+        due = self.clock.time() + seconds if seconds else None
+        op = Operation(new_id(), remaining, effect, error, due=due, kind=kind)
         self.ops[op.id] = op
-        if op.remaining <= 0:
+        if op.due is None and op.remaining <= 0:
             self._finish(op)
         return op
 
     def accepted_put(self, body: dict, op: Operation) -> Reply:
-        headers = {"Azure-AsyncOperation": self._url("mfeOperationsStatus", op.id), **FAST_POLL}
+        """201 + Azure-AsyncOperation: the spec declares no Retry-After here."""
+        headers = {"Azure-AsyncOperation": self._url("mfeOperationsStatus", op.id),
+                   **ASYNC_TIMEOUT}
         return Reply(201, body, headers)
 
     def accepted_delete(self, op: Operation) -> Reply:
-        headers = {"Location": self._url("mfeOperationResults", op.id), **FAST_POLL}
+        """202 + Location + Retry-After (DELETE, PATCH and POST actions)."""
+        headers = {"Location": self._url("mfeOperationResults", op.id),
+                   "Retry-After": str(self.config.lro_retry_after), **ASYNC_TIMEOUT}
         return Reply(202, None, headers)
 
     def settle(self) -> None:
@@ -230,7 +284,10 @@ class Lros:
         if op is None:
             raise ServiceError(404, "NotFound", f"operation '{op_id}' not found")
         if op.status == "InProgress":
-            if op.remaining > 0:
+            if op.due is not None:
+                if self.clock.time() >= op.due:
+                    self._finish(op)
+            elif op.remaining > 0:
                 op.remaining -= 1
             else:
                 self._finish(op)
@@ -245,12 +302,13 @@ class Lros:
         body = {"id": op.id, "name": op.id, "status": op.status}
         if op.status == "Failed":
             body["error"] = op.error
-        return Reply(200, body, dict(FAST_POLL))
+        return Reply(200, body)
 
     def _result(self, req: FakeRequest, op_id: str) -> Reply:
         op = self._advance(op_id)
         if op.status == "InProgress":
-            return Reply(202, None, {"Location": req.url, **FAST_POLL})
+            return Reply(202, None, {"Location": req.url,
+                                     "Retry-After": str(self.config.lro_retry_after)})
         if op.status == "Failed":
             return ServiceError(400, op.error["code"], op.error["message"]).reply()
         return Reply(200, None, {})

@@ -3,24 +3,21 @@
 PUT `WS/computes/{n}` is an LRO (201 + Azure-AsyncOperation). The cluster named by
 `properties.resourceId` must be known to `fake.aks` and run the AzureML extension. A
 Kubernetes compute is detached (`DELETE ...?underlyingResourceAction=Detach`), never
-deleted. Without instance types in the body the compute gets the extension's built-in
-`defaultinstancetype` (requests 100m CPU / 2Gi, limits 2 CPU / 2Gi).
+deleted. Instance types live on the cluster as Kubernetes custom resources
+(instancetypes.py), not in the attach body: `instance_types()` reads the cluster's, and
+the compute GET reports them (with the built-in `defaultinstancetype`).
 """
 from __future__ import annotations
 
 import copy
 import re
 
-from .arm import FakeRequest, Reply, ServiceError, bad_request, not_found
+from .arm import FakeRequest, Reply, bad_request, conflict, not_found
+from .instancetypes import BUILTIN_DEFAULT, DEFAULT
 from .state import ARM_HOST
 
-DEFAULT_INSTANCE_TYPES = {
-    "defaultinstancetype": {
-        "nodeSelector": None,
-        "resources": {"requests": {"cpu": "100m", "memory": "2Gi"},
-                      "limits": {"cpu": "2", "memory": "2Gi"}},
-    }
-}
+#: kept for callers of v1; the built-in default instance type of the AzureML extension.
+DEFAULT_INSTANCE_TYPES = {DEFAULT: BUILTIN_DEFAULT}
 
 
 class Compute:
@@ -35,18 +32,32 @@ class Compute:
         r.add("DELETE", ws + r"/computes/(?P<name>[^/]+)", "Compute_Delete", self.delete)
 
     # ---- test API ------------------------------------------------------------------------
-    def instance_types(self, name: str) -> dict:
-        """Instance types of an attached compute (the built-in default when none given)."""
+    def cluster(self, name: str) -> str | None:
+        """The AKS cluster an attached compute points at."""
         compute = self.computes.get(name)
         if compute is None:
+            return None
+        return self.fake.aks.cluster_for_id(compute["properties"]["resourceId"])
+
+    def instance_types(self, name: str) -> dict:
+        """Instance types a deployment on compute `name` can use: its cluster's custom
+        resources plus the built-in `defaultinstancetype`."""
+        cluster = self.cluster(name)
+        if cluster is None:
             return copy.deepcopy(DEFAULT_INSTANCE_TYPES)
-        props = compute["properties"].get("properties") or {}
-        return props.get("instanceTypes") or copy.deepcopy(DEFAULT_INSTANCE_TYPES)
+        return self.fake.instance_types.resources(cluster)
 
     def default_instance_type(self, name: str) -> str:
         compute = self.computes.get(name) or {"properties": {}}
         props = compute["properties"].get("properties") or {}
-        return props.get("defaultInstanceType") or "defaultinstancetype"
+        return props.get("defaultInstanceType") or DEFAULT
+
+    def _view(self, compute: dict) -> dict:
+        body = copy.deepcopy(compute)
+        props = body["properties"].get("properties")
+        if isinstance(props, dict):
+            props["instanceTypes"] = self.instance_types(body["name"])
+        return body
 
     # ---- handlers ------------------------------------------------------------------------
     def _compute(self, name: str) -> dict:
@@ -56,10 +67,11 @@ class Compute:
         return compute
 
     def list(self, req: FakeRequest) -> Reply:
-        return Reply(200, {"value": list(self.computes.values()), "nextLink": None})
+        return Reply(200, {"value": [self._view(c) for c in self.computes.values()],
+                           "nextLink": None})
 
     def get(self, req: FakeRequest, name: str) -> Reply:
-        return Reply(200, self._compute(name))
+        return Reply(200, self._view(self._compute(name)))
 
     def put(self, req: FakeRequest, name: str) -> Reply:
         body = req.json() or {}
@@ -78,10 +90,9 @@ class Compute:
                               f"'{cluster}'.", code="AzureMLExtensionNotFound")
         existing = self.computes.get(name)
         if existing and existing["properties"]["resourceId"].lower() != resource_id.lower():
-            raise ServiceError(409, "Conflict", f"compute '{name}' is already attached to "
-                               f"another cluster: {existing['properties']['resourceId']}")
-        k8s = {"namespace": "default", "defaultInstanceType": "defaultinstancetype",
-               "instanceTypes": copy.deepcopy(DEFAULT_INSTANCE_TYPES),
+            raise conflict(f"compute '{name}' is already attached to another cluster: "
+                           f"{existing['properties']['resourceId']}")
+        k8s = {"namespace": "default", "defaultInstanceType": DEFAULT, "instanceTypes": {},
                "relayConnectionString": None, "serviceBusConnectionString": None,
                "extensionPrincipalId": None, "extensionInstanceReleaseTrain": "stable",
                "vcName": None}
@@ -111,8 +122,8 @@ class Compute:
         def effect() -> None:
             compute["properties"]["provisioningState"] = "Succeeded"
 
-        op = self.fake.lros.start(effect)
-        return self.fake.lros.accepted_put(copy.deepcopy(compute), op)
+        op = self.fake.lros.start(effect, kind="Compute_CreateOrUpdate")
+        return self.fake.lros.accepted_put(self._view(compute), op)
 
     def delete(self, req: FakeRequest, name: str) -> Reply:
         action = {k.lower(): v for k, v in req.query.items()}.get("underlyingresourceaction")
@@ -127,4 +138,4 @@ class Compute:
         def effect() -> None:
             self.computes.pop(name, None)
 
-        return self.fake.lros.accepted_delete(self.fake.lros.start(effect))
+        return self.fake.lros.accepted_delete(self.fake.lros.start(effect, kind="Compute_Delete"))

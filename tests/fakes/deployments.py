@@ -1,23 +1,31 @@
 """Online deployments: create/update (LRO), get/list, delete, and the two log containers.
 
-A deployment PUT is refused while its endpoint is busy (409); a Kubernetes deployment must
-carry `containerResourceRequirements` with requests (the SDK's `resources`), and they must
-fit the instance type of the endpoint's compute (400). While the LRO runs the endpoint is
-`Updating`. The LRO ends `Failed` with the service's code when a fault was injected
-(`ImageBuildFailure`, `ResourceNotReady`, `OutOfQuota`) or when an MLflow model gets less
-than 2 CPU / 4Gi of requests (`ResourceNotReady`, the container is OOM-killed).
-A deployment with live or mirror traffic cannot be deleted (409).
-Logs: POST `getLogs` with `containerType` InferenceServer or StorageInitializer.
+A deployment PUT is refused while its endpoint is busy, or still seen as Updating right
+after it reported Succeeded (409, endpoints.py). Kubernetes deployments follow the docs
+only (sources in README.md):
+- `resources` (`containerResourceRequirements`) is optional in the request (the official
+  Kubernetes safe-rollout notebook's green omits it), and every response carries the block
+  (the SDK's `_from_rest_object` reads it), with unset values as null;
+- the instance type must be defined on the cluster (instancetypes.py), and requests and
+  limits must fit its limits (400);
+- `instanceType` cannot change on an update (Azure/AML-Kubernetes#247; 400);
+and nothing else: no rule without a source. While the LRO runs the endpoint is `Updating`.
+The LRO ends `Failed` with the service's code when a fault was injected
+(`ImageBuildFailure`, `ResourceNotReady`, `OutOfQuota`). A deployment created a moment ago
+is not yet visible to traffic updates (endpoints.py, eventual consistency). A deployment
+with live or mirror traffic cannot be deleted (409). Names compare case-insensitively
+(ARM resource names; assumption for deployments). Logs: POST `getLogs` with
+`containerType` InferenceServer or StorageInitializer.
 """
 from __future__ import annotations
 
 import copy
 import re
 
-from .arm import FakeRequest, Reply, ServiceError, bad_request, not_found
-from .endpoints import check_name
+from .arm import FakeRequest, Reply, bad_request, conflict, not_found
+from .endpoints import check_name, share
 from .faults import READINESS_PROBE_FAILURE
-from .state import ARM_HOST, system_data
+from .state import ARM_HOST, Window, system_data
 
 CONTAINERS = ("InferenceServer", "StorageInitializer")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
@@ -42,6 +50,8 @@ class Deployments:
         self.fake = fake
         self.records: dict[tuple[str, str], dict] = {}
         self.logs: dict[tuple[str, str], dict[str, list[str]]] = {}
+        #: deployments created a moment ago, not yet visible to traffic updates.
+        self._fresh: dict[tuple[str, str], Window] = {}
         base = (re.escape(ARM_HOST + fake.config.workspace_path)
                 + r"/onlineEndpoints/(?P<endpoint>[^/]+)/deployments")
         one = base + r"/(?P<name>[^/]+)"
@@ -55,6 +65,19 @@ class Deployments:
     # ---- test API ------------------------------------------------------------------------
     def names(self, endpoint: str) -> list[str]:
         return [d for (e, d) in self.records if e == endpoint]
+
+    def resolve(self, endpoint: str, name: str) -> str | None:
+        """The deployment of `endpoint` called `name`, compared case-insensitively."""
+        return next((d for d in self.names(endpoint) if d.lower() == name.lower()), None)
+
+    def fresh(self, endpoint: str, name: str) -> bool:
+        """True while a traffic update should not see this just-created deployment yet."""
+        window = self._fresh.get((endpoint, name.lower()))
+        return bool(window and window.hit(self.fake.clock))
+
+    def settle(self) -> None:
+        for window in self._fresh.values():
+            window.close()
 
     def state(self, endpoint: str, name: str) -> str:
         return self._record(endpoint, name)["properties"]["provisioningState"]
@@ -71,7 +94,7 @@ class Deployments:
     # ---- handlers ------------------------------------------------------------------------
     def _record(self, endpoint: str, name: str) -> dict:
         self.fake.endpoints.record(endpoint)
-        rec = self.records.get((endpoint, name))
+        rec = self.records.get((endpoint, self.resolve(endpoint, name) or name))
         if rec is None:
             raise not_found("Online deployment", name)
         return rec
@@ -86,7 +109,8 @@ class Deployments:
 
     def put(self, req: FakeRequest, endpoint: str, name: str) -> Reply:
         check_name("Online deployment", name)
-        ep = self.fake.endpoints.ensure_idle(endpoint, f"create or update deployment '{name}'")
+        ep = self.fake.endpoints.ensure_settled_for_deployment(endpoint)
+        name = self.resolve(endpoint, name) or name
         existing = self.records.get((endpoint, name))
         body = req.json() or {}
         props = copy.deepcopy(body.get("properties") or {})
@@ -101,10 +125,9 @@ class Deployments:
             self._check_asset(name, props.get(ref))
         code_id = (props.get("codeConfiguration") or {}).get("codeId")
         self._check_asset(name, code_id)
-        failure = None
         if ep.is_kubernetes:
-            failure = self._check_kubernetes(ep, name, props)
-        failure = self.fake.faults.take_deployment_failure(endpoint, name) or failure
+            self._check_kubernetes(ep, name, props, existing)
+        failure = self.fake.faults.take_deployment_failure(endpoint, name)
         props = {
             "description": None, "properties": {}, "codeConfiguration": None,
             "environmentId": None, "environmentVariables": {}, "appInsightsEnabled": False,
@@ -145,6 +168,11 @@ class Deployments:
             ep.body["properties"]["provisioningState"] = ep_state
             ok = failure is None
             record["properties"]["provisioningState"] = "Succeeded" if ok else "Failed"
+            if ok and existing is None:
+                config = self.fake.config
+                self._fresh[(endpoint, name.lower())] = Window.open(
+                    config.traffic_404_after_create, self.fake.clock,
+                    config.consistency_seconds)
             if ok:
                 logs["InferenceServer"] += [
                     "Azure ML Inferencing HTTP server v1.4.1", "Initializing logger",
@@ -154,19 +182,20 @@ class Deployments:
                 logs["InferenceServer"] += ["Traceback (most recent call last):",
                                             "  init() failed", failure["message"]]
 
-        op = self.fake.lros.start(effect, error=failure)
+        op = self.fake.lros.start(effect, error=failure, kind="OnlineDeployments_CreateOrUpdate")
         return self.fake.lros.accepted_put(copy.deepcopy(record), op)
 
     def delete(self, req: FakeRequest, endpoint: str, name: str) -> Reply:
         ep = self.fake.endpoints.record(endpoint)
+        name = self.resolve(endpoint, name) or name
         if (endpoint, name) not in self.records:
             return Reply(204)
-        live, mirror = ep.traffic.get(name, 0), ep.mirror.get(name, 0)
+        live, mirror = share(ep.traffic, name), share(ep.mirror, name)
         if live or mirror:
             kind = "live" if live else "mirror"
-            raise ServiceError(409, "Conflict", f"Online deployment '{name}' has {kind} traffic "
-                               f"({live or mirror}%) on endpoint '{endpoint}'. Set its traffic "
-                               "to 0% before deleting it.")
+            raise conflict(f"Online deployment '{name}' has {kind} traffic ({live or mirror}%) "
+                           f"on endpoint '{endpoint}'. Set its traffic to 0% before deleting "
+                           "it.")
         self.fake.endpoints.ensure_idle(endpoint, f"delete deployment '{name}'")
         record = self.records[(endpoint, name)]
         record["properties"]["provisioningState"] = "Deleting"
@@ -174,10 +203,13 @@ class Deployments:
         def effect() -> None:
             self.records.pop((endpoint, name), None)
             self.logs.pop((endpoint, name), None)
-            ep.traffic.pop(name, None)
-            ep.mirror.pop(name, None)
+            self._fresh.pop((endpoint, name.lower()), None)
+            for split in (ep.traffic, ep.mirror):
+                for key in [k for k in split if k.lower() == name.lower()]:
+                    split.pop(key)
 
-        return self.fake.lros.accepted_delete(self.fake.lros.start(effect))
+        op = self.fake.lros.start(effect, kind="OnlineDeployments_Delete")
+        return self.fake.lros.accepted_delete(op)
 
     def get_logs(self, req: FakeRequest, endpoint: str, name: str) -> Reply:
         self._record(endpoint, name)
@@ -205,19 +237,24 @@ class Deployments:
     def _compute(self, ep) -> str:
         return ep.body["properties"]["compute"].rstrip("/").split("/")[-1]
 
-    def _check_kubernetes(self, ep, name: str, props: dict) -> dict | None:
+    def _check_kubernetes(self, ep, name: str, props: dict, existing: dict | None) -> None:
         resources = props.get("containerResourceRequirements") or {}
         requests = resources.get("containerResourceRequests") or {}
         limits = resources.get("containerResourceLimits") or {}
-        if not requests.get("cpu") or not requests.get("memory"):
-            raise bad_request(f"Online deployment '{name}': Kubernetes deployments must set "
-                              "resources.requests (cpu and memory) explicitly.")
         compute = self._compute(ep)
         types = self.fake.compute.instance_types(compute)
-        itype = props.get("instanceType") or self.fake.compute.default_instance_type(compute)
+        itype = props.get("instanceType")
+        if existing is not None and itype and existing["properties"].get("instanceType") and \
+                itype.lower() != existing["properties"]["instanceType"].lower():
+            # Azure/AML-Kubernetes#247: instance_type is fixed at creation
+            raise bad_request(f"Online deployment '{name}': instance type cannot be changed "
+                              f"on an update (from '{existing['properties']['instanceType']}' "
+                              f"to '{itype}'); create a new deployment instead.")
+        itype = itype or self.fake.compute.default_instance_type(compute)
         if itype not in types:
             raise bad_request(f"Online deployment '{name}': instance type '{itype}' is not "
-                              f"defined on compute '{compute}' (known: {', '.join(types)}).")
+                              f"defined on compute '{compute}' (known: {', '.join(types)}).",
+                              code="InstanceTypeNotFound")
         cap = (types[itype].get("resources") or {}).get("limits") or {}
         for label, spec in (("requests", requests), ("limits", limits)):
             for key, parse in (("cpu", cpu), ("memory", memory)):
@@ -225,17 +262,6 @@ class Deployments:
                     raise bad_request(
                         f"Online deployment '{name}': resources.{label}.{key}={spec[key]} does "
                         f"not fit instance type '{itype}' (limit {cap[key]}).")
-        model = props.get("model") or ""
-        match = re.search(r"/models/([^/]+)/versions/([^/]+)$", model)
-        if match and match.group(2) in self.fake.assets.versions("models", match.group(1)):
-            body = self.fake.assets.get("models", match.group(1), match.group(2))
-            if body["properties"].get("modelType") == "mlflow_model" and (
-                    cpu(requests["cpu"]) < 2 or memory(requests["memory"]) < 4 * 2**30):
-                return {"code": READINESS_PROBE_FAILURE,
-                        "message": f"Kubernetes deployment '{name}' failed: container "
-                                   "inference-server was OOMKilled. MLflow models on Kubernetes "
-                                   "need at least 2 CPU and 4Gi memory requests."}
-        return None
 
 
 def _echo_resources(resources: dict) -> dict:

@@ -1,11 +1,12 @@
 """`FakeAzure`: the stateful fake Azure ML control plane that tests drive the SDK against.
 
-It owns the wiring: one `responses` callback per HTTP method (https only; 127.0.0.1 and
-localhost pass through to real local servers), the router, the request log, faults, the
-clock and random source, and one object per resource family:
+It owns the wiring: one `responses` callback per HTTP method (https, and plain http to
+anything but 127.0.0.1/localhost, which pass through to real local servers), the router,
+the request log, faults, the clock and random source, and one object per resource family:
 
     fake.workspace  workspace, discovery, datastores        (workspace.py)
     fake.jobs       AutoML jobs, child runs, metrics          (jobs.py)
+    fake.artifacts  run artifacts in the artifact store       (artifacts.py)
     fake.assets     models, environments, code, data          (assets.py)
     fake.blob       the default datastore's blob container    (blob.py)
     fake.compute    Kubernetes computes (attach/detach)       (compute.py)
@@ -13,12 +14,19 @@ clock and random source, and one object per resource family:
     fake.deployments online deployments and their logs        (deployments.py)
     fake.scoring    the endpoints' scoring URIs               (scoring.py)
     fake.aks        AKS clusters, agent pools, extensions     (aks.py)
+    fake.instance_types the clusters' InstanceType resources   (instancetypes.py)
+
+Time is simulated: `simulated_sleep()` routes azure-core's sleeps (LRO polling, retry
+backoff: `HttpTransport.sleep`, the one seam azure-core sleeps through) to `fake.clock`, so
+a 5-minute deployment costs its real number of polls and no wall time.
 """
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 from collections import Counter
+from collections.abc import Iterator
 
 import responses
 
@@ -33,11 +41,13 @@ class FakeAzure:
     def __init__(self, config: FakeConfig | None = None, *, clock: FakeClock | None = None,
                  rng: random.Random | None = None) -> None:
         from .aks import Aks
+        from .artifacts import Artifacts
         from .assets import Assets
         from .blob import Blob
         from .compute import Compute
         from .deployments import Deployments
         from .endpoints import Endpoints
+        from .instancetypes import InstanceTypes
         from .jobs import Jobs
         from .scoring import Scoring
         from .workspace import Workspace
@@ -47,9 +57,10 @@ class FakeAzure:
         self.rng = rng or random.Random(0)
         self.faults = Faults()
         self.router = Router(self.faults)
-        self.lros = Lros(self.config, self.router)
+        self.lros = Lros(self.config, self.router, self.clock)
         self.workspace = Workspace(self)
         self.jobs = Jobs(self)
+        self.artifacts = Artifacts(self)
         self.assets = Assets(self)
         self.blob = Blob(self)
         self.compute = Compute(self)
@@ -57,14 +68,36 @@ class FakeAzure:
         self.deployments = Deployments(self)
         self.scoring = Scoring(self)
         self.aks = Aks(self)
+        self.instance_types = InstanceTypes(self)
 
     # ---- activation ----------------------------------------------------------------------
     def install(self, mock: responses.RequestsMock) -> FakeAzure:
         """Route every https request of `mock` to this fake."""
         for method in _METHODS:
             mock.add_callback(method, re.compile(r"https://.*"), self._callback)
+            # plain http: the Kubernetes inference router (scoring.py); never local servers
+            mock.add_callback(method, re.compile(r"http://(?!127\.0\.0\.1|localhost)[^/:]+"),
+                              self._callback)
         mock.add_passthru(re.compile(r"http://(127\.0\.0\.1|localhost)[:/]"))
         return self
+
+    @contextlib.contextmanager
+    def simulated_sleep(self) -> Iterator[FakeAzure]:
+        """Route azure-core's sleeps (LRO polls, retries) to `self.clock.sleep`.
+
+        azure-core sleeps only through `HttpTransport.sleep` (base_polling.py `_sleep`,
+        policies/_retry.py `sleep`); the `fake_azure` fixture enters this for every test.
+        The SDK's `jobs.stream()` sleeps with bare `time.sleep` and is not covered.
+        """
+        from azure.core.pipeline.transport import HttpTransport
+
+        original = HttpTransport.sleep
+        clock = self.clock
+        HttpTransport.sleep = lambda transport, duration: clock.sleep(duration)
+        try:
+            yield self
+        finally:
+            HttpTransport.sleep = original
 
     def _callback(self, prepared) -> tuple[int, dict, bytes]:
         body = prepared.body
@@ -105,6 +138,7 @@ class FakeAzure:
 
     # ---- time ----------------------------------------------------------------------------
     def settle(self) -> None:
-        """Finish all pending LROs and end the stale-traffic window."""
+        """Finish all pending LROs and end every eventual-consistency window."""
         self.lros.settle()
         self.endpoints.settle()
+        self.deployments.settle()

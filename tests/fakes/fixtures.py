@@ -1,7 +1,8 @@
 """Pytest fixtures for tests that drive the Azure SDK against the fake.
 
 `fake_azure`  a `FakeAzure`, active for the test through
-              `responses.RequestsMock(assert_all_requests_are_fired=False)`; the test
+              `responses.RequestsMock(assert_all_requests_are_fired=False)`, with
+              azure-core's sleeps on the fake clock (`FakeAzure.simulated_sleep`); the test
               fails at teardown if any request went unmatched (even one the code swallowed).
 `fake_credential` a credential stub with `get_token` and `get_token_info`.
 `ml_client`   `MLClient(fake_credential, sub, rg, ws, enable_telemetry=False,
@@ -49,11 +50,26 @@ class FakeCredential:
         pass
 
 
+_CURRENT: list[FakeAzure] = []
+
+
+def current() -> FakeAzure:
+    """The FakeAzure of the running `fake_azure` fixture (for helpers that get an MLClient)."""
+    if not _CURRENT:
+        raise RuntimeError("no fake_azure fixture is active")
+    return _CURRENT[-1]
+
+
 @pytest.fixture
 def fake_azure():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake = FakeAzure().install(mock)
-        yield fake
+        _CURRENT.append(fake)
+        try:
+            with fake.simulated_sleep():
+                yield fake
+        finally:
+            _CURRENT.remove(fake)
     assert not fake.unmatched, f"requests the fake could not answer: {fake.unmatched}"
 
 

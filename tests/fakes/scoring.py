@@ -1,5 +1,17 @@
 """The endpoints' data plane: POST to the scoring URI, answered by functions the test registers.
 
+Where a Kubernetes endpoint listens: the cluster's inference router (azureml-fe), so its
+scoring URI is `http://<router IP>/api/v1/endpoint/<name>/score`, or
+`https://<sslCname>/api/v1/endpoint/<name>/score` when the AzureML extension has TLS
+settings (`sslCname` with `sslSecret` or the PEM files). The router serves plain http only
+when the extension has `allowInsecureConnections=True`; otherwise a plain-http request is
+refused at the connection (requests.ConnectionError), so with neither TLS nor insecure
+connections the endpoint cannot serve (learn.microsoft.com/azure/machine-learning/
+how-to-deploy-kubernetes-extension, "Review AzureML extension configuration settings";
+how-to-secure-kubernetes-online-endpoint). The router IP is the LoadBalancer IP of the
+router service (deterministic per cluster here; `router_ip(cluster)`). Managed endpoints
+answer on `https://<name>.<region>.inference.ml.azure.com/score`.
+
 Each deployment answers with `fn(payload)` registered through `register()`: its return
 value is the JSON body; raising `ScoringError(status, message)` answers that status, any
 other exception answers 500 (a failing colour). `latency` (seconds, or a function of the
@@ -19,6 +31,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import requests
 
 from .arm import FakeRequest, Reply
 
@@ -51,10 +65,66 @@ class Scoring:
         self.history: list[Scored] = []
         host = r"https://(?P<host_ep>[^./]+)\." + re.escape(fake.config.location)
         host += r"\.inference\.ml\.azure\.com"
-        score = host + r"(?:/api/v1/endpoint/(?P<endpoint>[^/]+))?/score"
-        swagger = host + r"(?:/api/v1/endpoint/[^/]+)?/swagger\.json"
-        fake.router.add("POST", score, "Scoring_Invoke", self.invoke)
-        fake.router.add("GET", swagger, "Scoring_Swagger", self.swagger)
+        fake.router.add("POST", host + "/score", "Scoring_Invoke", self.invoke)
+        fake.router.add("GET", host + r"/swagger\.json", "Scoring_Swagger", self.swagger)
+        router = r"https?://[^/]+/api/v1/endpoint/(?P<endpoint>[^/]+)"
+        fake.router.add("POST", router + "/score", "Scoring_Invoke", self.invoke_router)
+        fake.router.add("GET", router + r"/swagger\.json", "Scoring_Swagger",
+                        self.swagger_router)
+
+    # ---- the Kubernetes inference router ----------------------------------------------------
+    def router_ip(self, cluster: str) -> str:
+        """The LoadBalancer IP of `cluster`'s inference router (stable per cluster name)."""
+        n = sum(ord(ch) * (i + 1) for i, ch in enumerate(cluster))
+        return f"20.62.{n % 200 + 20}.{n // 200 % 200 + 20}"
+
+    def _extension_settings(self, cluster: str | None) -> dict:
+        if cluster is None:
+            return {}
+        for ext in self.fake.aks.extensions.get(cluster, {}).values():
+            props = ext["properties"]
+            if props["extensionType"].lower() == "microsoft.azureml.kubernetes":
+                return props.get("configurationSettings") or {}
+        return {}
+
+    def kubernetes_base(self, compute: str) -> str:
+        """`scheme://host` of the router serving endpoints on attached compute `compute`."""
+        cluster = self.fake.compute.cluster(compute)
+        cname = self._extension_settings(cluster).get("sslCname")
+        if cname:
+            return f"https://{cname}"
+        return f"http://{self.router_ip(cluster or compute)}"
+
+    def kubernetes_uris(self, endpoint: str, compute: str) -> tuple[str, str]:
+        base = f"{self.kubernetes_base(compute)}/api/v1/endpoint/{endpoint}"
+        return f"{base}/score", f"{base}/swagger.json"
+
+    def _router_accepts(self, req: FakeRequest, endpoint: str) -> None:
+        """Raise ConnectionError unless the router of `endpoint` listens where `req` goes."""
+        ep = self.fake.endpoints.records.get(endpoint)
+        if ep is None or not ep.is_kubernetes:
+            raise requests.ConnectionError(f"fake: nothing listens at {req.url}")
+        expected = ep.body["properties"]["scoringUri"].split("/api/v1/", 1)[0]
+        actual = req.url.split("/api/v1/", 1)[0]
+        if actual.lower() != expected.lower():
+            raise requests.ConnectionError(f"fake: {actual} is not the inference router of "
+                                           f"endpoint '{endpoint}' ({expected})")
+        compute = ep.body["properties"]["compute"].rstrip("/").split("/")[-1]
+        settings = self._extension_settings(self.fake.compute.cluster(compute))
+        insecure = str(settings.get("allowInsecureConnections", "False")).lower() == "true"
+        if expected.startswith("http://") and not insecure:
+            raise requests.ConnectionError(
+                f"fake: connection refused by {expected}: the AzureML extension does not allow "
+                "insecure connections (allowInsecureConnections=False) and has no TLS settings "
+                "(sslCname, sslSecret): the endpoint cannot serve")
+
+    def invoke_router(self, req: FakeRequest, endpoint: str) -> Reply:
+        self._router_accepts(req, endpoint)
+        return self.invoke(req, endpoint, endpoint)
+
+    def swagger_router(self, req: FakeRequest, endpoint: str) -> Reply:
+        self._router_accepts(req, endpoint)
+        return self.swagger(req, endpoint)
 
     # ---- test API ------------------------------------------------------------------------
     def register(self, endpoint: str, deployment: str, fn: Callable[[Any], Any], *,
@@ -82,21 +152,23 @@ class Scoring:
         pinned = req.header(PIN_HEADER)
         deployments = self.fake.deployments
         if pinned:
-            if pinned not in deployments.names(name):
+            chosen = deployments.resolve(name, pinned)
+            if chosen is None:
                 return self._reply(name, None, 404, {"message": f"deployment '{pinned}' not "
                                                      f"found on endpoint '{name}'"}, True)
-            chosen = pinned
         else:
             weights = {d: w for d, w in ep.traffic.items() if w > 0}
             if not weights:
                 return self._reply(name, None, 503, {"message": f"endpoint '{name}' has no "
                                                      "deployment with traffic"})
             chosen = self.fake.rng.choices(list(weights), weights=list(weights.values()))[0]
+            chosen = deployments.resolve(name, chosen) or chosen
         payload = _payload(req.body)
         mirror = {d: w for d, w in ep.mirror.items() if w > 0}
         if not pinned and mirror:
             (target, pct), = mirror.items()
             if self.fake.rng.random() * 100 < pct:
+                target = deployments.resolve(name, target) or target
                 self._score(name, target, payload, pinned=False, mirrored=True)
         return self._score(name, chosen, payload, pinned=bool(pinned))
 

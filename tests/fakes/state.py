@@ -28,13 +28,41 @@ class FakeConfig:
     location: str = "eastus"
     #: InProgress answers an async-operation URL gives before its terminal state.
     lro_polls: int = 1
+    #: simulated duration (fake-clock seconds) per LRO operation name; an operation named
+    #: here ignores `lro_polls` and ends once the clock passed its start + duration. Use
+    #: `AZURE_LRO_SECONDS` for durations like Azure's (needs the simulated sleep: fixtures).
+    lro_seconds: dict = field(default_factory=dict)
+    #: `Retry-After` (seconds) of 202 answers (DELETE, PATCH, POST actions). Assumption:
+    #: the REST spec declares the header but not its value.
+    lro_retry_after: int = 10
+    # ---- eventual consistency (ON by default; `strongly_consistent()` turns it off) ----
     #: reads of an endpoint that still show the previous traffic split after an update.
-    stale_traffic_reads: int = 0
+    stale_traffic_reads: int = 2
+    #: deployment PUTs refused 409 "...because it is in Updating provisioning state" right
+    #: after an endpoint operation reported Succeeded (Azure/azure-sdk-for-net#36961).
+    updating_after_success: int = 1
+    #: endpoint updates whose traffic names a just-created deployment answered 404
+    #: "Deployment X not found in endpoint" (Azure-Samples/contoso-chat#139).
+    traffic_404_after_create: int = 1
+    #: each eventual-consistency window also closes after this many fake-clock seconds.
+    consistency_seconds: float = 15.0
     #: job GETs answered `Queued`, then `Running`, before the job reaches its outcome.
     job_queued_polls: int = 1
     job_running_polls: int = 1
+    #: GETs spent in each of the other phases of a job (see jobs.py for the sequence).
+    job_phase_polls: dict = field(default_factory=lambda: {
+        "Starting": 1, "Preparing": 1, "Finalizing": 1})
+    #: optional fake-clock seconds per phase; a phase named here ends by time, not GETs.
+    job_phase_seconds: dict = field(default_factory=dict)
     #: AKS clusters known to the fake, by name (see aks.py for the shape of a cluster).
     clusters: dict = field(default_factory=dict)
+
+    def strongly_consistent(self) -> FakeConfig:
+        """Turn every eventual-consistency window off (a test that does says why)."""
+        self.stale_traffic_reads = 0
+        self.updating_after_success = 0
+        self.traffic_404_after_create = 0
+        return self
 
     @property
     def workspace_path(self) -> str:
@@ -51,6 +79,18 @@ class FakeConfig:
     def api_host(self) -> str:
         """The regional data-plane host (discovery, run history)."""
         return f"https://{self.location}.api.azureml.ms"
+
+
+#: LRO durations like Azure's, for `FakeConfig.lro_seconds`. The 5-minute image build of a
+#: deployment is from ../shared/azure-ml-wire.md (~60 polls at the SDK's 5 s); the others
+#: are assumptions (minutes for an endpoint, seconds for traffic updates and deletes).
+AZURE_LRO_SECONDS = {
+    "OnlineDeployments_CreateOrUpdate": 300.0,
+    "OnlineEndpoints_CreateOrUpdate": 90.0,
+    "OnlineDeployments_Delete": 60.0,
+    "OnlineEndpoints_Delete": 60.0,
+    "Compute_CreateOrUpdate": 60.0,
+}
 
 
 class FakeClock:
@@ -110,3 +150,27 @@ def system_data(clock: FakeClock, created: dict | None = None) -> dict:
 def valid_name(name: str) -> bool:
     """The Azure rule for endpoint and deployment names: 3-32 chars, letters first."""
     return 3 <= len(name) <= 32 and bool(NAME_RULE.match(name))
+
+
+@dataclass
+class Window:
+    """An eventual-consistency window: it answers `hit()` True for the next `count` calls,
+    and closes early once the fake clock reaches `until` (a client that waits gets through,
+    and so does one that retries without sleeping on the fake clock)."""
+
+    count: int = 0
+    until: float = 0.0
+
+    @classmethod
+    def open(cls, count: int, clock: FakeClock, seconds: float) -> Window:
+        return cls(count, clock.time() + seconds)
+
+    def hit(self, clock: FakeClock) -> bool:
+        if self.count > 0 and clock.time() < self.until:
+            self.count -= 1
+            return True
+        self.count = 0
+        return False
+
+    def close(self) -> None:
+        self.count = 0

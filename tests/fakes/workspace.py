@@ -2,7 +2,8 @@
 
 The SDK reads `location`, `properties.discoveryUrl` and `properties.mlFlowTrackingUri` of
 the workspace; the discovery document points the run-history client at the regional
-data-plane host; the default blob datastore is where code assets are uploaded.
+data-plane host; the default blob datastore is where code assets are uploaded, and
+`workspaceartifactstore` (container `azureml`) holds run artifacts (artifacts.py).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .state import ARM_HOST
 
 STORAGE_ACCOUNT = "fakemlstorage"
 CONTAINER = "azureml-blobstore-00000000-1111-2222-3333-444444444444"
+DATASTORES = ("workspaceblobstore", "workspaceartifactstore")
 
 
 class Workspace:
@@ -85,19 +87,20 @@ class Workspace:
         return Reply(200, {name: host for name in services})
 
     # ---- datastores (the default blob store receives code uploads) ---------------------
-    def datastore(self) -> dict:
+    def datastore(self, name: str = "workspaceblobstore") -> dict:
         c = self.fake.config
+        default = name == "workspaceblobstore"
         return {
-            "id": f"{c.workspace_id}/datastores/workspaceblobstore",
-            "name": "workspaceblobstore",
+            "id": f"{c.workspace_id}/datastores/{name}",
+            "name": name,
             "type": "Microsoft.MachineLearningServices/workspaces/datastores",
             "properties": {
                 "datastoreType": "AzureBlob",
                 "accountName": STORAGE_ACCOUNT,
-                "containerName": CONTAINER,
+                "containerName": CONTAINER if default else "azureml",
                 "endpoint": "core.windows.net",
                 "protocol": "https",
-                "isDefault": True,
+                "isDefault": default,
                 "credentials": {"credentialsType": "AccountKey"},
                 "serviceDataAccessAuthIdentity": "None",
                 "description": None,
@@ -107,14 +110,14 @@ class Workspace:
         }
 
     def list_datastores(self, req: FakeRequest) -> Reply:
-        return Reply(200, {"value": [self.datastore()], "nextLink": None})
+        return Reply(200, {"value": [self.datastore(n) for n in DATASTORES], "nextLink": None})
 
     def get_datastore(self, req: FakeRequest, name: str) -> Reply:
-        if name != "workspaceblobstore":
+        if name not in DATASTORES:
             raise not_found("Datastore", name)
-        return Reply(200, self.datastore())
+        return Reply(200, self.datastore(name))
 
     def list_secrets(self, req: FakeRequest, name: str) -> Reply:
-        if name != "workspaceblobstore":
+        if name not in DATASTORES:
             raise not_found("Datastore", name)
         return Reply(200, {"secretsType": "AccountKey", "key": "ZmFrZS1rZXk="})
