@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
+from .helpers import finished_job_with_model
+
 MODEL_PATH = "azureml://jobs/{}/outputs/artifacts/outputs/mlflow-model/"
 
 
@@ -16,7 +18,8 @@ def register_model(ml, child: str, **tags):
 
 def test_first_model_registration_is_version_1_after_a_404_on_the_container(ml_client,
                                                                            fake_azure):
-    model = register_model(ml_client, "job1_1", auc="0.91")
+    child = finished_job_with_model(ml_client, fake_azure)
+    model = register_model(ml_client, child, auc="0.91")
     assert (model.name, model.version) == ("fraud-model", "1")
     assert model.tags == {"auc": "0.91"}
     assert [c.status for c in fake_azure.calls("ModelContainers_Get")] == [404]
@@ -24,16 +27,17 @@ def test_first_model_registration_is_version_1_after_a_404_on_the_container(ml_c
 
 
 def test_second_model_registration_is_version_2(ml_client, fake_azure):
-    register_model(ml_client, "job1_1")
-    model = register_model(ml_client, "job2_0")
+    register_model(ml_client, finished_job_with_model(ml_client, fake_azure, "job1"))
+    model = register_model(ml_client, "job1_0")
     assert model.version == "2"
     listed = fake_azure.calls("ModelVersions_List")[-1]
     assert "%24orderBy=createdtime+desc" in listed.url or "createdtime" in listed.url
-    assert ml_client.models.get("fraud-model", version="2").path == MODEL_PATH.format("job2_0")
+    assert ml_client.models.get("fraud-model", version="2").path.endswith(
+        "/datastores/workspaceartifactstore/paths/ExperimentRun/dcid.job1_0/outputs/mlflow-model/")
 
 
 def test_registered_model_answers_with_flavors(ml_client, fake_azure):
-    register_model(ml_client, "job1_1")
+    register_model(ml_client, finished_job_with_model(ml_client, fake_azure))
     assert fake_azure.assets.get("models", "fraud-model", "1")["properties"]["flavors"] == {}
 
 

@@ -107,7 +107,8 @@ def test_cluster_extensions_show_the_azureml_extension_with_inference_enabled(fa
     assert props["provisioningState"] == "Succeeded"
     assert props["configurationSettings"]["enableInference"] == "True"
     assert props["configurationSettings"]["inferenceRouterServiceType"] == "LoadBalancer"
-    assert props["configurationSettings"]["allowInsecureConnections"] == "False"
+    # the default cluster is one that can serve: plain http through its inference router
+    assert props["configurationSettings"]["allowInsecureConnections"] == "True"
 
 
 def test_provider_registration_state_is_reported(fake_azure):

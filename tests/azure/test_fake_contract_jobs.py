@@ -19,10 +19,11 @@ def test_automl_job_is_submitted_with_its_task_and_echoed_back(ml_client, fake_a
     assert "api-version=2024-01-01-preview" in put.url
 
 
-def test_automl_job_goes_queued_then_running_then_completed_one_step_per_get(ml_client):
-    submit(ml_client)
-    statuses = [ml_client.jobs.get("automl-fraud-1").status for _ in range(4)]
-    assert statuses == ["Queued", "Running", "Completed", "Completed"]
+def test_automl_job_walks_the_whole_status_sequence_one_phase_per_get(ml_client):
+    assert submit(ml_client).status == "NotStarted"
+    statuses = [ml_client.jobs.get("automl-fraud-1").status for _ in range(7)]
+    assert statuses == ["Starting", "Preparing", "Queued", "Running", "Finalizing",
+                        "Completed", "Completed"]
 
 
 def test_completed_job_is_tagged_with_its_best_child_by_the_primary_metric(ml_client, fake_azure):
@@ -50,9 +51,8 @@ def test_best_child_of_an_error_metric_is_the_lowest(ml_client, fake_azure):
 
 def test_running_job_has_no_best_child_tag_yet(ml_client):
     submit(ml_client)
-    ml_client.jobs.get("automl-fraud-1")
-    running = ml_client.jobs.get("automl-fraud-1")
-    assert running.status == "Running"
+    running = next(j for j in iter(lambda: ml_client.jobs.get("automl-fraud-1"), None)
+                   if j.status == "Running")
     assert "automl_best_child_run_id" not in running.tags
 
 
@@ -60,7 +60,7 @@ def test_child_runs_are_listed_through_discovery_and_run_history(ml_client, fake
     submit(ml_client)
     fake_azure.jobs.finish("automl-fraud-1")
     children = list(ml_client.jobs.list(parent_job_name="automl-fraud-1"))
-    assert [c.name for c in children] == [f"automl-fraud-1_{i}" for i in range(3)]
+    assert [c.name for c in children] == [f"automl-fraud-1_{i}" for i in range(7)]
     assert {c.properties["run_algorithm"] for c in children} >= {"LightGBM"}
     assert fake_azure.count("Discovery_Get") == 1
     assert fake_azure.count("RunHistory_GetChildren") == 1

@@ -54,9 +54,11 @@ def world(fake_azure):
     put = lambda url, body: requests.put(url, json=body)  # noqa: E731
     put(f"{ws}/jobs/job1", {"properties": {"jobType": "AutoML", "taskDetails": {
         "taskType": "Classification", "targetColumnName": "y", "primaryMetric": "accuracy",
-        "trainingData": {"jobInputType": "mltable", "uri": "azureml:train:1"}}}})
+        "trainingData": {"jobInputType": "mltable",
+                         "uri": "azureml://datastores/workspaceblobstore/paths/train/"}}}})
     fake_azure.jobs.finish("job1")
-    put(f"{ws}/models/m1/versions/1", {"properties": {"modelUri": "azureml://jobs/job1_1/o",
+    put(f"{ws}/models/m1/versions/1", {"properties": {
+        "modelUri": "azureml://jobs/job1_1/outputs/artifacts/outputs/mlflow-model",
                                                       "modelType": "custom_model"}})
     put(f"{ws}/environments/e1/versions/1", {"properties": {"image": "mcr/x:1",
                                                             "condaFile": "name: x"}})
@@ -117,7 +119,8 @@ PUT_CASES = [
          "endpointComputeType": "Kubernetes", "containerResourceRequirements": {
              "containerResourceRequests": {"cpu": "100m", "memory": "1Gi"}}}}),
     (f"{ML}/2023-08-01-preview/Workspace/ModelVersion/createOrUpdate.json",
-     "/models/m1/versions/2", {"properties": {"modelUri": "azureml://jobs/x/o"}}),
+     "/models/m1/versions/2", {"properties": {"modelUri": "azureml://datastores/"
+                                                          "workspaceblobstore/paths/m/"}}),
     (f"{ML}/2023-04-01-preview/Workspace/EnvironmentVersion/createOrUpdate.json",
      "/environments/e1/versions/2", {"properties": {"image": "mcr/x:2"}}),
     (f"{ML}/2023-08-01-preview/Compute/createOrUpdate/KubernetesCompute.json", "/computes/aks2",
@@ -125,7 +128,8 @@ PUT_CASES = [
     (f"{ML}/2023-10-01/Job/AutoMLJob/createOrUpdate.json", "/jobs/job2", {"properties": {
         "jobType": "AutoML", "taskDetails": {"taskType": "Regression", "targetColumnName": "y",
                                              "trainingData": {"jobInputType": "mltable",
-                                                              "uri": "azureml:t:1"}}}}),
+                                                              "uri": "azureml://datastores/"
+                                                              "workspaceblobstore/paths/t/"}}}}),
 ]
 
 

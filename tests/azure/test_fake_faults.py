@@ -9,6 +9,8 @@ from tests.fakes import IMAGE_BUILD_FAILURE, QUOTA_EXCEEDED, READINESS_PROBE_FAI
 
 from .helpers import k8s_deployment, k8s_endpoint, raw_endpoint, raw_k8s_deployment, ws_url
 
+TRAIN = "azureml://datastores/workspaceblobstore/paths/fraud/train/"
+
 
 def test_throttled_call_answers_429_with_retry_after_then_recovers(ml_client, fake_azure):
     k8s_endpoint(ml_client, fake_azure)
@@ -104,7 +106,7 @@ def test_job_failure_for_a_named_job_leaves_other_jobs_alone(fake_azure):
         requests.put(ws_url(fake_azure) + f"/jobs/{name}", json={"properties": {
             "jobType": "AutoML", "taskDetails": {"taskType": "Classification",
                                                  "targetColumnName": "y",
-                                                 "trainingData": {"uri": "azureml:t:1"}}}})
+                                                 "trainingData": {"uri": TRAIN}}}})
         fake_azure.jobs.finish(name)
     status = {n: requests.get(ws_url(fake_azure) + f"/jobs/{n}").json()["properties"]["status"]
               for n in ("job-a", "job-b")}

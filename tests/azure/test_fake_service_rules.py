@@ -38,10 +38,22 @@ def managed(fake_azure):
     return fake_azure
 
 
-def test_errors_use_the_service_error_shape(blue_green):
+def test_errors_use_the_arm_shape_with_user_error_on_top_and_the_reason_in_details(blue_green):
     answer = raw_endpoint(blue_green, "ep-k8s", traffic={"blue": 60})
     assert set(answer.json()) == {"error"}
-    assert set(answer.json()["error"]) == {"code", "message"}
+    error = answer.json()["error"]
+    assert set(error) == {"code", "message", "details", "additionalInfo"}
+    assert error["code"] == "UserError"
+    assert error["details"][0]["code"] == "BadArgument"
+    assert {"type": "ComponentName", "info": {"value": "managementfrontend"}} in \
+        error["additionalInfo"]
+
+
+def test_sdk_surfaces_the_user_error_code_and_message(ml_client, blue_green):
+    with pytest.raises(HttpResponseError) as info:
+        set_traffic(ml_client, "ep-k8s", {"blue": 60})
+    assert info.value.error.code == "UserError"
+    assert "sum to 60" in info.value.error.message
 
 
 def test_live_traffic_that_does_not_sum_to_100_is_rejected(blue_green):
@@ -55,11 +67,27 @@ def test_all_zero_traffic_is_accepted(blue_green):
     assert raw_endpoint(blue_green, "ep-k8s", traffic={"blue": 0, "green": 0}).status_code == 201
 
 
-def test_traffic_naming_an_unknown_deployment_is_rejected(blue_green):
-    status, code, message = error_of(
-        raw_endpoint(blue_green, "ep-k8s", traffic={"blue": 50, "purple": 50}))
-    assert (status, code) == (400, "BadArgument")
-    assert "purple" in message
+def test_traffic_naming_an_unknown_deployment_is_a_404_as_azure_answers(blue_green):
+    # Azure-Samples/contoso-chat#139: 404, UserError, details [], MessageParameters
+    answer = raw_endpoint(blue_green, "ep-k8s", traffic={"blue": 50, "purple": 50})
+    error = answer.json()["error"]
+    assert answer.status_code == 404
+    assert error["code"] == "UserError" and error["details"] == []
+    assert error["message"] == "Deployment purple not found in endpoint ep-k8s, workspace ml-ws"
+    params = next(i["info"]["value"] for i in error["additionalInfo"]
+                  if i["type"] == "MessageParameters")
+    assert params == {"deploymentName": "purple", "endpointName": "ep-k8s",
+                      "workspaceName": "ml-ws"}
+
+
+def test_sdk_traffic_update_naming_a_missing_deployment_raises_resource_not_found(
+        ml_client, blue_green):
+    from azure.core.exceptions import ResourceNotFoundError
+
+    endpoint = ml_client.online_endpoints.get("ep-k8s")
+    endpoint.traffic = {"blue": 50, "purple": 50}
+    with pytest.raises(ResourceNotFoundError, match="Deployment purple not found in endpoint"):
+        ml_client.online_endpoints.begin_create_or_update(endpoint).result()
 
 
 def test_endpoint_put_is_a_full_put_so_missing_traffic_becomes_zero(blue_green):
@@ -177,34 +205,11 @@ def test_traffic_get_shows_the_old_split_for_the_configured_number_of_reads(blue
 
 def test_sdk_reads_the_stale_split_right_after_an_update(ml_client, blue_green):
     blue_green.config.stale_traffic_reads = 1
-    updated = set_traffic(ml_client, "ep-k8s", {"blue": 80, "green": 20})
+    endpoint = ml_client.online_endpoints.get("ep-k8s")
+    endpoint.traffic = {"blue": 80, "green": 20}
+    updated = ml_client.online_endpoints.begin_create_or_update(endpoint).result()
     assert updated.traffic == {"blue": 100}  # the poller's final GET is the stale read
     assert ml_client.online_endpoints.get("ep-k8s").traffic == {"blue": 80, "green": 20}
-
-
-def test_kubernetes_deployment_without_resources_is_rejected(fake_azure):
-    raw_endpoint(fake_azure, "ep-k8s")
-    answer = raw_put(fake_azure, "/onlineEndpoints/ep-k8s/deployments/blue", {"properties": {
-        "endpointComputeType": "Kubernetes"}})
-    status, code, message = error_of(answer)
-    assert (status, code) == (400, "BadArgument")
-    assert "resources.requests" in message
-
-
-def test_resources_that_do_not_fit_the_instance_type_are_rejected(fake_azure):
-    raw_endpoint(fake_azure, "ep-k8s")
-    _, _, message = error_of(raw_k8s_deployment(fake_azure, "ep-k8s", "blue", memory="4Gi"))
-    assert "does not fit instance type 'defaultinstancetype'" in message
-
-
-def test_mlflow_model_with_small_requests_fails_readiness_on_kubernetes(ml_client, fake_azure,
-                                                                        tmp_path):
-    k8s_endpoint(ml_client, fake_azure)
-    poller = k8s_deployment(ml_client, tmp_path, "ep-fraud", "blue", cpu="1", memory="2Gi",
-                            model_type="mlflow_model")
-    with pytest.raises(HttpResponseError, match="ResourceNotReady"):
-        poller.result()
-    assert fake_azure.deployments.state("ep-fraud", "blue") == "Failed"
 
 
 def test_kubernetes_endpoint_on_an_unattached_compute_is_rejected(fake_azure):

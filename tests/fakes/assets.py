@@ -5,14 +5,35 @@ All four share one shape: a container `WS/{kind}/{name}` and versions
 `versions?$orderBy=createdtime desc&$top=1` (404 on the container = version 1), inlines
 an environment's conda file in `properties.condaFile`, and registers code only after it
 has uploaded the files to the blob URI that `startPendingUpload` hands out (blob.py).
+
+Versions are immutable (409 UserError): a model, code or data version cannot change its
+path (the SDK notes it: `_model_operations.py`, "service side raises an exception if we
+attempt to update an existing asset's path"), and an environment version cannot change its
+definition (image, conda file, build, inference config, OS); `environments.create_or_update`
+without a version re-PUTs the latest and moves to the next version on that 409
+(`_environment_operations.py` `_try_update_latest_version`). Re-PUTting the same
+definition is allowed and may change tags and description (assumption).
+
+Models from job outputs: `azureml://jobs/<run>/outputs/artifacts/<path>` (official
+notebooks) and `azureml://jobs/<run>/outputs/artifacts/paths/<path>` (the SDK's form) are
+accepted only when that run exists and has `<path>` in the artifact store (artifacts.py):
+an AutoML parent has no model, so its path is refused (400, assumption on the status).
+The stored `modelUri` is the run's folder in `workspaceartifactstore` (the form
+`models.download` can read: `_storage_utils.get_ds_name_and_path_prefix`; assumption that
+the service rewrites it so) and `jobName` is the run.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from .arm import FakeRequest, Reply, ServiceError, bad_request, not_found
+from .arm import FakeRequest, Reply, bad_request, conflict, not_found, user_error
 from .state import ARM_HOST, system_data
+
+#: what defines an environment version (changing any of them is a new version).
+ENV_DEFINITION = ("image", "condaFile", "build", "inferenceConfig", "osType")
+JOB_OUTPUT = re.compile(r"^azureml://jobs/(?P<run>[^/]+)/outputs/(?P<output>[^/]+)"
+                        r"(?:/paths)?/(?P<path>.+?)/?$")
 
 KINDS = {"models": "Model", "environments": "Environment", "codes": "Code", "data": "Data"}
 _OP = {"models": "Model", "environments": "Environment", "codes": "Code", "data": "Data"}
@@ -136,12 +157,22 @@ class Assets:
             raise bad_request(f"environment '{name}:{version}' needs an image or a build context")
         if kind == "codes" and not props.get("codeUri"):
             raise bad_request(f"code '{name}:{version}' needs codeUri")
+        if kind == "models" and props.get("modelUri"):
+            props = {**props, **self._job_output_model(name, version, props["modelUri"])}
         c = self.store[kind].setdefault(name, Container(name, system_data(self.fake.clock)))
         existing = c.versions.get(version)
         if existing is not None and kind in ("models", "codes", "data"):
             if _asset_uri(kind, existing) != _asset_uri(kind, props):
-                raise ServiceError(409, "UserError", f"{KINDS[kind]} '{name}:{version}' "
-                                   "already exists with a different path; versions are immutable.")
+                raise conflict(f"{KINDS[kind]} '{name}:{version}' already exists with a "
+                               "different path; versions are immutable.", code="UserError")
+        if existing is not None and kind == "environments":
+            old = existing["properties"]
+            changed = [k for k in ENV_DEFINITION
+                       if (props.get(k) or _PUT_DEFAULTS[kind].get(k)) != old.get(k)]
+            if changed:
+                raise conflict(f"Environment '{name}:{version}' already exists and environment "
+                               f"versions are immutable (changed: {', '.join(changed)}); "
+                               "register a new version.", code="UserError")
         body = {"id": self._id(kind, name, version), "name": version,
                 "type": f"Microsoft.MachineLearningServices/workspaces/{kind}/versions",
                 "properties": {**_PUT_DEFAULTS[kind], **props, "provisioningState": "Succeeded"},
@@ -152,6 +183,24 @@ class Assets:
         self.fake.clock.advance(0.001)  # keeps createdAt ordering strict between versions
         c.versions[version] = body
         return Reply(201 if existing is None else 200, body)
+
+    def _job_output_model(self, name: str, version: str, uri: str) -> dict:
+        """Check a model path into a job's artifacts; the properties the service stores."""
+        match = JOB_OUTPUT.match(uri)
+        if not match or match.group("output") != "artifacts":
+            return {}
+        run, path = match.group("run"), match.group("path")
+        jobs = self.fake.jobs
+        is_parent = run in jobs.records
+        if not is_parent and jobs.child(run) is None:
+            raise user_error(404, "NotFound", f"Model '{name}:{version}': run '{run}' of "
+                             f"{uri} does not exist in this workspace.")
+        if not self.fake.artifacts.has(run, path):
+            hint = (" It is an AutoML parent job: the model is in its best child run "
+                    "(tag automl_best_child_run_id)." if is_parent else "")
+            raise bad_request(f"Model '{name}:{version}': run '{run}' has no artifacts at "
+                              f"'{path}'.{hint}", code="ArtifactNotFound")
+        return {"modelUri": self.fake.artifacts.datastore_uri(run, path), "jobName": run}
 
     def delete_version(self, req: FakeRequest, kind: str, name: str, version: str) -> Reply:
         c = self._container(kind, name)
