@@ -93,13 +93,14 @@ def finished_job_with_model(ml, fake, name: str = "job1") -> str:
 
 def k8s_deployment(ml, tmp_path: Path, endpoint: str, name: str, *, cpu: str | None = "100m",
                    memory: str | None = "1Gi", model_type: str = "custom_model",
-                   instance_type: str | None = None, fake=None, model_path: str | None = None):
+                   instance_type: str | None = None, fake=None, model_path: str | None = None,
+                   retry: bool = True):
     """A Kubernetes deployment with a local code folder (so the code upload happens).
 
     `cpu`/`memory` None leaves `resources` out. The model is registered from the best child
     of an AutoML job on the fake (one is submitted when `model_path` is not given). With
     `fake`, a create refused while the endpoint still looks Updating is retried after a
-    pause on the fake clock; without it, at once.
+    pause on the fake clock; without it, at once; `retry=False` makes one attempt only.
     """
     from azure.ai.ml.entities import (
         CodeConfiguration,
@@ -130,6 +131,8 @@ def k8s_deployment(ml, tmp_path: Path, endpoint: str, name: str, *, cpu: str | N
         name=name, endpoint_name=endpoint, model=model.id, environment=env.id,
         code_configuration=CodeConfiguration(code=str(code), scoring_script="score.py"),
         instance_count=1, instance_type=instance_type, resources=resources)
+    if not retry:
+        return ml.online_deployments.begin_create_or_update(deployment)
     return retrying(lambda: ml.online_deployments.begin_create_or_update(deployment),
                     retry_if=endpoint_still_updating,
                     sleep=fake.clock.sleep if fake is not None else None)

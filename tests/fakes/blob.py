@@ -80,7 +80,18 @@ class Blob:
         if path not in self.blobs:
             raise ServiceError(404, "BlobNotFound", "The specified blob does not exist.",
                                {"x-ms-error-code": "BlobNotFound"})
-        return Reply(200, self.blobs[path], {"x-ms-blob-type": "BlockBlob"})
+        data = self.blobs[path]
+        headers = {"x-ms-blob-type": "BlockBlob", "ETag": '"0x1"',
+                   "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"}
+        wanted = req.header("x-ms-range") or req.header("Range")
+        match = re.fullmatch(r"bytes=(\d+)-(\d*)", wanted or "")
+        if match and data:
+            # ranged reads (how azure-storage-blob downloads): 206 + Content-Range
+            start = int(match.group(1))
+            end = min(int(match.group(2) or len(data) - 1), len(data) - 1)
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+            return Reply(206, data[start:end + 1], headers)
+        return Reply(200, data, headers)
 
     def container(self, req: FakeRequest, container: str) -> Reply:
         prefix = req.query.get("prefix", "")

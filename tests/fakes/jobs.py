@@ -246,8 +246,9 @@ class Jobs:
         """Why the training data is not an MLTable AutoML can read, or None."""
         data = task.get("trainingData") or {}
         uri = data.get("uri") or ""
-        asset = re.match(r"^azureml:(?://)?(?:.*/data/)?([^:/]+)(?::|/versions/)([^/]+)$", uri)
-        if asset and not uri.startswith("azureml://datastores"):
+        asset = (re.match(r"^(?:azureml:)?/?subscriptions/.*/data/([^/]+)/versions/([^/]+)$", uri)
+                 or re.match(r"^azureml:([^:/]+):([^:/]+)$", uri))
+        if asset:
             name, version = asset.groups()
             if version not in self.fake.assets.versions("data", name):
                 raise not_found("Data asset", f"{name}:{version}")
