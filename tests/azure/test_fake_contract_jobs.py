@@ -40,7 +40,10 @@ def test_best_child_of_an_error_metric_is_the_lowest(ml_client, fake_azure):
     from azure.ai.ml import Input, automl
 
     fake_azure.jobs.script([{"algorithm": "A", "score": 0.3}, {"algorithm": "B", "score": 0.1}])
-    job = automl.regression(compute="cpu", training_data=Input(type="mltable", path="azureml:t:1"),
+    from .helpers import training_data
+
+    job = automl.regression(compute="cpu", training_data=Input(type="mltable",
+                                                               path=training_data(ml_client, "t")),
                             target_column_name="y",
                             primary_metric="normalized_root_mean_squared_error")
     job.name = "reg-1"
