@@ -85,8 +85,10 @@ def submit_automl(ml, name: str = "automl-fraud-1", metric: str = "accuracy", *,
 
 
 def finished_job_with_model(ml, fake, name: str = "job1") -> str:
-    """Submit an AutoML job on the fake and let it finish; returns its best child run id."""
-    submit_automl(ml, name)
+    """Submit an AutoML job on the fake (once per name) and let it finish; returns its best
+    child run id."""
+    if name not in fake.jobs.records:
+        submit_automl(ml, name)
     fake.jobs.finish(name)
     return ml.jobs.get(name).tags["automl_best_child_run_id"]
 
@@ -116,7 +118,7 @@ def k8s_deployment(ml, tmp_path: Path, endpoint: str, name: str, *, cpu: str | N
     (code / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return data\n")
     if model_path is None:
         owner = fake or _fake_of(ml)
-        child = finished_job_with_model(ml, owner, f"job-{name}")
+        child = finished_job_with_model(ml, owner, "job-models")
         model_path = f"azureml://jobs/{child}/outputs/artifacts/outputs/mlflow-model/"
     model = ml.models.create_or_update(Model(name="fraud-model", type=model_type,
                                              path=model_path))

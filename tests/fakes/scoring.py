@@ -130,7 +130,7 @@ class Scoring:
     def register(self, endpoint: str, deployment: str, fn: Callable[[Any], Any], *,
                  latency: Latency = 0.0) -> None:
         """`deployment` of `endpoint` answers requests with `fn(payload)` after `latency` s."""
-        self.scorers[(endpoint, deployment)] = (fn, latency)
+        self.scorers[(endpoint, deployment.lower())] = (fn, latency)
 
     def answered_by(self) -> list[str | None]:
         """Which deployment answered each scoring request, in order (mirrors excluded)."""
@@ -186,7 +186,7 @@ class Scoring:
         if state != "Succeeded":
             return self._reply(endpoint, deployment, 503, {"message": f"deployment "
                                f"'{deployment}' is not ready ({state})"}, pinned, mirrored)
-        fn, latency = self.scorers.get((endpoint, deployment), (None, 0.0))
+        fn, latency = self.scorers.get((endpoint, deployment.lower()), (None, 0.0))
         if fn is None:
             return self._reply(endpoint, deployment, 502, {"message": "fake: no scoring "
                                f"function registered for {endpoint}/{deployment}"}, pinned,
