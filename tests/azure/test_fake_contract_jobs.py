@@ -5,7 +5,6 @@ import pytest
 import requests
 from azure.core.exceptions import ResourceNotFoundError
 
-
 from .helpers import submit_automl as submit
 
 

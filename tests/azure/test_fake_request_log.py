@@ -89,3 +89,39 @@ def test_local_servers_on_127_0_0_1_pass_through_the_fake(fake_azure):
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/", timeout=1)
     assert fake_azure.unmatched == []
+
+
+def test_the_three_fixtures_stay_available_for_other_suites(fake_azure, fake_credential,
+                                                            ml_client):
+    from tests.fakes import fixtures
+
+    assert {"fake_azure", "fake_credential", "ml_client"} <= set(vars(fixtures))
+    assert fixtures.current() is fake_azure
+    assert ml_client.workspace_name == fake_azure.config.workspace
+    assert fake_credential.get_token("scope").token == "fake-arm-token"
+
+
+def test_simulated_sleep_routes_azure_core_sleeps_to_the_fake_clock_then_restores():
+    from azure.core.pipeline.transport import HttpTransport
+
+    original = HttpTransport.sleep
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        fake = FakeAzure().install(mock)
+        before = fake.clock.time()
+        with fake.simulated_sleep():
+            HttpTransport.sleep(None, 1800)  # what an LRO poll or a retry back-off calls
+        assert fake.clock.sleeps == [1800] and fake.clock.time() - before == 1800
+    assert HttpTransport.sleep is original
+
+
+def test_every_error_code_the_fake_raises_is_in_the_readme_table():
+    import re
+    from pathlib import Path
+
+    fakes = Path(__file__).resolve().parents[1] / "fakes"
+    source = "\n".join(p.read_text() for p in fakes.glob("*.py"))
+    codes = set(re.findall(r'code="([A-Za-z]+)"', source))
+    codes |= set(re.findall(r'user_error\(\d+, "([A-Za-z]+)"', source))
+    readme = (fakes / "README.md").read_text()
+    table = readme.split("## Errors the fake returns", 1)[1]
+    assert codes and not {c for c in codes if c not in table}

@@ -8,7 +8,6 @@ from azure.core.exceptions import HttpResponseError
 from .helpers import (
     error_of,
     k8s_deployment,
-    k8s_endpoint,
     raw_endpoint,
     raw_k8s_deployment,
     raw_managed_deployment,

@@ -5,13 +5,14 @@ Answers at the HTTP layer through `responses`, exactly as the service does, so t
 `tests.fakes.fixtures` (fake_azure, fake_credential, ml_client) or build a `FakeAzure`
 and `install()` it into a `responses.RequestsMock`. Not shipped in the azml2aks package.
 """
-from .arm import Call, ServiceError, UnmatchedRequest
+from .arm import Call, ServiceError, UnmatchedRequest, user_error
 from .fake import FakeAzure
 from .faults import IMAGE_BUILD_FAILURE, QUOTA_EXCEEDED, READINESS_PROBE_FAILURE
 from .scoring import PIN_HEADER, ScoringError
-from .state import FakeClock, FakeConfig
+from .state import AZURE_LRO_SECONDS, FakeClock, FakeConfig
 
 __all__ = [
+    "AZURE_LRO_SECONDS",
     "Call",
     "FakeAzure",
     "FakeClock",
@@ -23,4 +24,5 @@ __all__ = [
     "ScoringError",
     "ServiceError",
     "UnmatchedRequest",
+    "user_error",
 ]

@@ -164,7 +164,7 @@ class Assets:
         if existing is not None and kind in ("models", "codes", "data"):
             if _asset_uri(kind, existing) != _asset_uri(kind, props):
                 raise conflict(f"{KINDS[kind]} '{name}:{version}' already exists with a "
-                               "different path; versions are immutable.", code="UserError")
+                               "different path; versions are immutable.")
         if existing is not None and kind == "environments":
             old = existing["properties"]
             changed = [k for k in ENV_DEFINITION
@@ -172,7 +172,7 @@ class Assets:
             if changed:
                 raise conflict(f"Environment '{name}:{version}' already exists and environment "
                                f"versions are immutable (changed: {', '.join(changed)}); "
-                               "register a new version.", code="UserError")
+                               "register a new version.")
         body = {"id": self._id(kind, name, version), "name": version,
                 "type": f"Microsoft.MachineLearningServices/workspaces/{kind}/versions",
                 "properties": {**_PUT_DEFAULTS[kind], **props, "provisioningState": "Succeeded"},
