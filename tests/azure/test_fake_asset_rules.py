@@ -113,3 +113,21 @@ def test_a_real_mlflow_model_folder_can_stand_in_for_the_childs_model(ml_client,
     ml_client.models.download("fraud-model", "1", download_path=str(tmp_path / "out"))
     got = tmp_path / "out" / "fraud-model" / "mlflow-model"
     assert (got / "model.pkl").read_bytes() == b"\x80\x04K\x01."
+
+
+def test_the_package_stage_runs_on_a_model_downloaded_from_the_fake(ml_client, fake_azure,
+                                                                    tmp_path):
+    from azml2aks.package import FILES, package_model
+    from tests.scoring.conftest import make_config, model_version
+
+    child = finished_job_with_model(ml_client, fake_azure)
+    register(ml_client, f"azureml://jobs/{child}/outputs/artifacts/outputs/mlflow-model/")
+    ml_client.models.download("fraud-model", "1", download_path=str(tmp_path))
+    model_dir = tmp_path / "fraud-model" / "mlflow-model"
+    # the placeholder pickle cannot be served, so no contract test here (use_model_dir for it)
+    result = package_model(make_config(), model_version("fraud-model", "1"), model_dir,
+                           tmp_path / "build", run_contract=False)
+    assert sorted(p.name for p in (tmp_path / "build" / "fraud-model-1").iterdir()) == \
+        sorted(FILES)
+    assert "amount" in (tmp_path / "build" / "fraud-model-1" / "score.py").read_text()
+    assert result.contract == {"ran": False} and result.model == "fraud-model:1"
