@@ -117,7 +117,7 @@ def test_a_real_mlflow_model_folder_can_stand_in_for_the_childs_model(ml_client,
 
 def test_the_package_stage_runs_on_a_model_downloaded_from_the_fake(ml_client, fake_azure,
                                                                     tmp_path):
-    from azml2aks.package import FILES, package_model
+    from azml2aks.packaging.writer import FILES, package_model
     from tests.scoring.conftest import make_config, model_version
 
     child = finished_job_with_model(ml_client, fake_azure)
