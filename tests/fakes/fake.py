@@ -72,7 +72,8 @@ class FakeAzure:
 
     # ---- activation ----------------------------------------------------------------------
     def install(self, mock: responses.RequestsMock) -> FakeAzure:
-        """Route every https request of `mock` to this fake."""
+        """Route every https request of `mock`, and plain http to any host but 127.0.0.1 and
+        localhost (the inference routers of Kubernetes endpoints), to this fake."""
         for method in _METHODS:
             mock.add_callback(method, re.compile(r"https://.*"), self._callback)
             # plain http: the Kubernetes inference router (scoring.py); never local servers
