@@ -186,3 +186,13 @@ def _comparable(node):
     if isinstance(node, list):
         return [_comparable(v) for v in node]
     return node
+
+
+def test_endpoint_patch_answers_202_with_location_and_then_the_examples_keys(world, fake_azure):
+    rel = f"{ML}/2023-04-01-preview/Workspace/OnlineEndpoint/update.json"
+    request = json.loads((EXAMPLES / rel).read_text())["parameters"]["body"]
+    answer = requests.patch(world + "/onlineEndpoints/ep1", json=request)
+    assert answer.status_code == 202 and "Location" in answer.headers
+    fake_azure.settle()
+    endpoint = requests.get(world + "/onlineEndpoints/ep1").json()
+    assert missing_keys(example(rel), endpoint) == []
