@@ -99,3 +99,34 @@ def test_cancel_passes_through_cancel_requested_to_canceled(ml_client, fake_azur
     assert ml_client.jobs.get("job1").status == "Canceled"
     kids = {c.status for c in ml_client.jobs.list(parent_job_name="job1")}
     assert "Completed" not in kids
+
+
+def test_a_local_csv_is_uploaded_as_is_and_the_job_fails(ml_client, fake_azure, tmp_path):
+    csv = tmp_path / "train.csv"
+    csv.write_text("amount,is_fraud\n1.5,0\n")
+    submit_automl(ml_client, "local-csv", data=str(csv))
+    sent = fake_azure.calls("Jobs_CreateOrUpdate")[-1].request_json["properties"]
+    assert sent["taskDetails"]["trainingData"]["uri"].endswith("/train.csv")
+    fake_azure.jobs.finish("local-csv")
+    assert ml_client.jobs.get("local-csv").status == "Failed"
+
+
+def test_a_local_mltable_folder_is_uploaded_and_trains(ml_client, fake_azure, tmp_path):
+    folder = tmp_path / "train"
+    folder.mkdir()
+    (folder / "train.csv").write_text("amount,is_fraud\n1.5,0\n")
+    (folder / "MLTable").write_text("paths:\n- file: ./train.csv\ntransformations:\n"
+                                    "- read_delimited:\n    delimiter: ','\n")
+    submit_automl(ml_client, "local-folder", data=str(folder))
+    assert any(path.endswith("/train/MLTable") for path in fake_azure.blob.files())
+    fake_azure.jobs.finish("local-folder")
+    assert ml_client.jobs.get("local-folder").status == "Completed"
+
+
+def test_a_local_folder_without_an_mltable_file_fails_the_job(ml_client, fake_azure, tmp_path):
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "train.csv").write_text("amount,is_fraud\n1.5,0\n")
+    submit_automl(ml_client, "plain-folder", data=str(folder))
+    fake_azure.jobs.finish("plain-folder")
+    assert ml_client.jobs.get("plain-folder").status == "Failed"
