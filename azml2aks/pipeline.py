@@ -18,7 +18,7 @@ from azml2aks.backends import get_backend
 from azml2aks.backends.ports import JobState
 from azml2aks.config import PipelineConfig, specs
 from azml2aks.config.loader import load_config
-from azml2aks.errors import GateError, NotFoundError
+from azml2aks.errors import ConfigError, GateError, NotFoundError
 from azml2aks.events import EventSink, ignore_event
 from azml2aks.journal import Journal
 from azml2aks.lineage import lineage_tags
@@ -151,13 +151,23 @@ class Pipeline:
         return self.backend.get_model(name, version or None)
 
     # --- package -----------------------------------------------------------------------------
-    def package(self, model: ModelVersion | str | None = None, *, contract: bool = True) -> PackageResult:
-        """Generate score.py + conda.yaml for ``model``, prove them, register the environment."""
-        from azml2aks.packaging.writer import package_model
+    def package(self, model: ModelVersion | str | None = None, *, contract: bool = True,
+                model_path: str | Path | None = None) -> PackageResult:
+        """Generate score.py + conda.yaml for ``model``, prove them, register the environment.
 
-        mv = model if isinstance(model, ModelVersion) else self.resolve_model(model)
+        ``model_path`` packages an MLflow model folder directly (e.g. an AutoML child's
+        ``outputs/mlflow-model/``), without the model registry.
+        """
+        from azml2aks.packaging.writer import model_from_folder, package_model
+
         build = self.base_dir / "build"
-        model_dir = self.backend.download_model(mv, build / f"{mv.name}-{mv.version}")
+        if model_path is not None:
+            if model is not None:
+                raise ConfigError("give a registered model or --model-path, not both")
+            mv, model_dir = model_from_folder(model_path, self.config.model_name)
+        else:
+            mv = model if isinstance(model, ModelVersion) else self.resolve_model(model)
+            model_dir = self.backend.download_model(mv, build / f"{mv.name}-{mv.version}")
         result = package_model(self.config, mv, model_dir, build, run_contract=contract, on_event=self.on_event)
         env = self.backend.register_environment(
             specs.environment_spec(self.config, Path(result.directory) / "conda.yaml", result.fingerprint))

@@ -79,6 +79,8 @@ class PackageResult(_Result):
     fingerprint: str
     contract: dict[str, Any] = field(default_factory=dict)
     conflicts: tuple[str, ...] = ()
+    # the offline server/Python check and the resolution (status, reason, resolved versions)
+    environment_check: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

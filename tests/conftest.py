@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: every test runs with an isolated HOME and no AZURE_* variables."""
+"""Suite-wide fixtures: every test runs with an isolated HOME, no AZURE_* variables, and a uv
+that cannot reach a package index."""
 from __future__ import annotations
 
 import os
@@ -15,6 +16,15 @@ def _isolated_environment(tmp_path_factory, monkeypatch):
         if name.startswith(("AZURE_", "AZML2AKS_", "BUILD_", "GITHUB_RUN")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # the package stage's resolution (uv) never reaches a package index from the tests: with no
+    # network and an empty cache, environment.resolve: auto skips it; tests that resolve point
+    # uv at a local folder of wheels (tests/scoring/wheels.py)
+    for name in list(os.environ):
+        if name.startswith("UV_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+    monkeypatch.setenv("UV_CACHE_DIR", str(home / ".uv-cache"))
     yield
 
 

@@ -92,13 +92,41 @@ def cmd_models(args):
     return open_pipeline(args).models()
 
 
+def _package_args(p):
+    p.add_argument("--model", help="NAME:VERSION or NAME@alias (default: latest registered)")
+    p.add_argument("--model-path", metavar="FOLDER",
+                   help="package an MLflow model folder directly (e.g. an AutoML child's outputs/mlflow-model/)")
+    p.add_argument("--no-contract", "--no-contract-test", dest="no_contract", action="store_true",
+                   help="skip the local contract test (serving score.py on this machine), e.g. when the model "
+                   "cannot load here")
+
+
+def _package_render(result) -> str:
+    d = to_jsonable(result)
+    lines = [f"package {d['directory']} for {d['model']}: {', '.join(d['files'])}"]
+    check = d.get("environment_check") or {}
+    if check.get("status") == "resolved":
+        versions = ", ".join(f"{k} {v}" for k, v in (check.get("versions") or {}).items())
+        lines.append(f"environment: resolves for Python {check['python']} on Linux ({versions})")
+    elif check:
+        lines.append(f"environment: checked offline only (server range and Python support); full resolution "
+                     f"skipped: {check.get('reason')}")
+    for conflict in d.get("conflicts") or ():
+        lines.append(f"conflict: {conflict}")
+    contract = d.get("contract") or {}
+    lines.append("contract test: " + ("passed" if contract.get("passed") else
+                                      f"skipped ({contract.get('skipped', 'not run')})"))
+    version = d.get("environment_version")
+    lines.append(f"environment {d['environment_name']}:{version} "
+                 f"({'reused' if d.get('environment_reused') else 'new'}), fingerprint {d['fingerprint'][:12]}")
+    return "\n".join(lines)
+
+
 @command("package", help="Generate score.py, conda.yaml and swagger for a model and prove them locally.",
-         example="azml2aks package examples/wine-classification/pipeline.yaml --model wine-classifier:1",
-         configure=lambda p: (p.add_argument("--model", help="NAME:VERSION or NAME@alias (default: latest registered)"),
-                              p.add_argument("--no-contract-test", action="store_true",
-                                             help="skip starting the inference server to prove the package")))
+         example="azml2aks package pipeline.yaml --model-path outputs/mlflow-model --no-contract",
+         configure=_package_args, render=_package_render)
 def cmd_package(args):
-    return open_pipeline(args).package(args.model, contract=not args.no_contract_test)
+    return open_pipeline(args).package(args.model, contract=not args.no_contract, model_path=args.model_path)
 
 
 @command("attach", help="Preflight the AKS cluster and attach it as Kubernetes compute.",

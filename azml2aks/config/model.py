@@ -188,7 +188,26 @@ class EnvironmentSettings(Section):
         description="Base image for the inference environment.",
     )
     python_version: str | None = Field(None, description="Default: the model's own Python version.")
-    extra_pip: list[str] = Field(default_factory=list)
+    extra_pip: list[str] = Field(
+        default_factory=list,
+        description="pip requirements added over the model's own (they win a disagreement).",
+    )
+    resolve: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Resolve the environment for its Python on Linux before registering it (uv): "
+        "auto skips with a warning when the package index is out of reach; never skips; "
+        "always fails then. The known server/Python constraints are checked in every case.",
+    )
+    resolve_timeout_seconds: float = Field(
+        300.0, gt=0, description="Longest the resolution may take (seconds); longer counts as out of reach."
+    )
+
+    @field_validator("python_version")
+    @classmethod
+    def _python(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^3\.\d+(\.\d+)?$", value.strip()):
+            raise ValueError(f"python_version {value!r} is not a Python 3 version such as '3.9' or '3.9.21'")
+        return value.strip() if value is not None else None
 
 
 class ComputeSettings(Section):

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from azml2aks.errors import DataError
+from azml2aks.packaging.constraints import DEFAULTS, SERVER, Requirement, server_for_python
 
 ENVIRONMENTS_PACKAGE = "azml2aks._environments"
 _PIP_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
@@ -129,6 +130,7 @@ def build_conda(
     model_conda: str | None = None,
     model_requirements: str | None = None,
     python_version: str | None = None,
+    mlflow_version: str | None = None,
     extra_pip: Sequence[str] = (),
     name: str = "azml2aks-inference",
     base: str = "base.yaml",
@@ -137,7 +139,11 @@ def build_conda(
 
     ``model_conda`` / ``model_requirements`` are the model's files as text (MLflow writes
     both; pip entries of conda.yaml win when both are given). ``python_version`` overrides the
-    model's own Python version (a difference is reported as a conflict).
+    model's own Python version (a difference is reported as a conflict). ``mlflow_version``
+    (the MLmodel's) pins the base's ``mlflow-skinny`` when the model names no MLflow itself.
+    The inference server comes from the model when it brings one (directly or through
+    ``azureml-defaults``); otherwise a release that supports the Python is added. A package
+    is listed once: in the conda list, or in the pip list when pip pins it.
     """
     if model_conda is None and model_requirements is None:
         raise DataError(
@@ -162,13 +168,19 @@ def build_conda(
         )
     model_conda_specs = [s for s in model_conda_specs if s.key != "python"]
     base_conda = [s for s in base_conda if s.key != "python"]
-    if any(s.key == "mlflow" for s in model_pip):
+    model_keys = {s.key for s in [*model_pip, *model_conda_specs]}
+    if model_keys & {"mlflow", "mlflow-skinny"}:
         base_pip = [s for s in base_pip if s.key != "mlflow-skinny"]
+    elif mlflow_version:
+        base_pip = [_Spec(f"mlflow-skinny=={mlflow_version}", "base", conda=False) if s.key == "mlflow-skinny"
+                    else s for s in base_pip]
+    extra = [_Spec(p, "extra_pip", conda=False) for p in extra_pip]
+    if not (model_keys | {s.key for s in extra}) & {SERVER, DEFAULTS}:
+        base_pip.append(_Spec(f"{SERVER}{server_for_python(python)}", "base", conda=False))
 
     conda_specs = _merge([base_conda, model_conda_specs], "conda", conflicts)
-    pip_specs = _merge(
-        [base_pip, model_pip, [_Spec(p, "extra_pip", conda=False) for p in extra_pip]], "pip", conflicts
-    )
+    pip_specs = _merge([base_pip, model_pip, extra], "pip", conflicts)
+    conda_specs, pip_specs = _once(conda_specs, pip_specs, conflicts)
     channels = list(dict.fromkeys([*(model_env.get("channels") or []), *(base_env.get("channels") or [])]))
     deps: list[Any] = [f"python={python}" if python else "python"]
     deps += sorted((s.line for s in conda_specs), key=str.lower)
@@ -176,6 +188,76 @@ def build_conda(
                  + [s.line for s in pip_specs if not s.key]})
     env = {"name": name, "channels": channels, "dependencies": deps}
     return yaml.safe_dump(env, sort_keys=False, default_flow_style=False), tuple(conflicts)
+
+
+def _once(conda_specs: list[_Spec], pip_specs: list[_Spec], conflicts: list[str]) -> tuple[list[_Spec], list[_Spec]]:
+    """A package named in both lists keeps one entry: pip's when pip pins it (pip installs last
+    and would win in the image anyway), else conda's."""
+    pip_by_key = {s.key: s for s in pip_specs if s.key}
+    keep_conda, drop_pip = [], set()
+    for c in conda_specs:
+        p = pip_by_key.get(c.key) if c.key else None
+        if p is None or c.key == "pip":
+            keep_conda.append(c)
+        elif p.pinned:
+            pip_form = _conda_to_pip(c.spec)
+            if c.pinned and pip_form != p.spec and not _allows(p.spec, pip_form) and not _allows(pip_form, p.spec):
+                conflicts.append(f"{c.key}: conda list has {c.line} ({c.source}), pip list has {p.line} "
+                                 f"({p.source}); kept the pip entry {p.spec}")
+        else:
+            keep_conda.append(c)
+            drop_pip.add(c.key)
+    return keep_conda, [s for s in pip_specs if s.key not in drop_pip]
+
+
+def _conda_to_pip(spec: str) -> str:
+    """A conda version spec in pip form: ``=1.2`` and ``1.2`` mean ``==1.2.*``, build strings go."""
+    spec = spec.strip().replace(" ", "")
+    if not spec:
+        return ""
+    if spec[0].isdigit():
+        spec = "=" + spec
+    if spec.startswith("=") and not spec.startswith("=="):
+        version = spec[1:].split("=")[0]
+        return f"=={version}" if version.endswith("*") else f"=={version}.*"
+    return spec
+
+
+# Conda packages whose pip name differs, and conda-only packages (no pip counterpart).
+CONDA_TO_PIP_NAMES = {"py-xgboost": "xgboost", "pytorch": "torch", "py-lightgbm": "lightgbm"}
+CONDA_ONLY = {"pip", "python", "nomkl", "mkl", "mkl-service", "libgcc-ng", "libstdcxx-ng", "openssl",
+              "ca-certificates", "cudatoolkit", "_libgcc_mutex", "_openmp_mutex"}
+
+
+def requirement_name(line: str) -> str:
+    """The normalised package name of a pip requirement line ('' for options and URLs)."""
+    return _Spec(line, "", conda=False).key or ""
+
+
+def requirements_txt(text: str) -> list[Requirement]:
+    """The entries of a requirements.txt as requirements (options and URLs left out)."""
+    return [Requirement(s.key, s.spec, "pip") for s in _requirements(text, "requirements.txt") if s.key]
+
+
+def requirements(conda_yaml: str) -> tuple[str | None, list[Requirement]]:
+    """The Python version and every package of a conda.yaml, as pip requirements.
+
+    Conda entries become their pip form (``numpy=1.21.6`` -> ``numpy==1.21.6.*``,
+    ``py-xgboost`` -> ``xgboost``); conda-only packages (``pip``, ``mkl``, ...) and pip
+    options or URLs are left out.
+    """
+    env = _load_yaml(conda_yaml, "conda.yaml")
+    conda_specs, pip_specs = _split_deps(env, "conda.yaml")
+    out: list[Requirement] = []
+    for s in conda_specs:
+        if s.key and s.key not in CONDA_ONLY:
+            out.append(Requirement(CONDA_TO_PIP_NAMES.get(s.key, s.key), _conda_to_pip(s.spec), "conda"))
+    for s in pip_specs:
+        if s.key:
+            marker = s.line.split(";", 1)[1].strip() if ";" in s.line else ""
+            extras = _PIP_NAME.match(s.line).group(2) or ""
+            out.append(Requirement(s.key + extras, s.spec + (f"; {marker}" if marker else ""), "pip"))
+    return _python_version(env), out
 
 
 def canonical(conda_yaml: str) -> str:

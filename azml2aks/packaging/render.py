@@ -22,7 +22,14 @@ from importlib import resources
 from typing import Any
 
 from azml2aks.errors import Azml2aksError, DataError
-from azml2aks.packaging.conda import build_conda, canonical, fingerprint
+from azml2aks.packaging.conda import (
+    build_conda,
+    canonical,
+    fingerprint,
+    requirement_name,
+    requirements,
+    requirements_txt,
+)
 
 __all__ = [
     "Column",
@@ -32,6 +39,9 @@ __all__ = [
     "columns_from_signature",
     "fingerprint",
     "render",
+    "requirement_name",
+    "requirements",
+    "requirements_txt",
     "render_score_py",
     "sample_records",
     "sample_request",

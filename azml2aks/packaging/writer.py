@@ -11,6 +11,8 @@ and the server is stopped. Registering the environment is the pipeline's job, no
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import math
@@ -24,7 +26,9 @@ import yaml
 
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import BackendError, DataError
+from azml2aks.packaging import constraints
 from azml2aks.packaging import render as scoring
+from azml2aks.packaging.resolve import resolve as resolve_environment
 from azml2aks.results import ModelVersion, PackageResult
 
 logger = logging.getLogger(__name__)
@@ -68,9 +72,32 @@ def read_model_info(model_dir: Path) -> dict[str, Any]:
         "columns": columns,
         "example": example,
         "python_version": (flavors.get("python_function") or {}).get("python_version"),
+        "mlflow_version": mlmodel.get("mlflow_version"),
         "conda": _read_text(model_dir / "conda.yaml"),
         "requirements": _read_text(model_dir / "requirements.txt"),
     }
+
+
+def model_from_folder(path: str | Path, name: str) -> tuple[ModelVersion, Path]:
+    """An MLflow model folder as an unregistered model version named ``name``.
+
+    The version is ``folder-`` and 10 hex digits of the sha256 of the folder's MLmodel and
+    environment files, so the package directory and fingerprint are stable per model.
+    """
+    folder = Path(path).expanduser().resolve()
+    if not (folder / "MLmodel").is_file():
+        hint = "point --model-path at the folder that holds the MLmodel file"
+        nested = sorted(p.parent for p in folder.glob("*/MLmodel")) if folder.is_dir() else []
+        if nested:
+            hint = f"did you mean --model-path {nested[0]}?"
+        raise DataError(f"{folder} is not an MLflow model folder: it has no MLmodel file", hint=hint)
+    digest = hashlib.sha256()
+    for file in ("MLmodel", "conda.yaml", "requirements.txt", "python_env.yaml"):
+        if (folder / file).is_file():
+            digest.update(file.encode() + b"\0" + (folder / file).read_bytes())
+    version = "folder-" + digest.hexdigest()[:10]
+    return ModelVersion(name=name, version=version, run_id=None, job_name=None, metric_name=None,
+                        metric_value=None, source=str(folder)), folder
 
 
 def _read_text(path: Path) -> str | None:
@@ -157,11 +184,13 @@ def package_model(
         model_conda=info["conda"],
         model_requirements=info["requirements"],
         python_version=env.python_version or (None if info["conda"] else info["python_version"]),
+        mlflow_version=info["mlflow_version"],
         extra_pip=env.extra_pip,
     )
     for line in conflicts:
         logger.warning("environment conflict: %s", line)
         emit({"event": "warning", "message": f"environment conflict: {line}"})
+    check = prove_environment(conda_yaml, info, env, model.ref, emit)
     title = f"{model.name} {model.version}"
     documents = {
         "score.py": score_py,
@@ -183,6 +212,10 @@ def package_model(
                                      log_path=Path(out_root) / "logs" / f"{package_dir.name}-contract.log")
         emit({"event": "contract", "message": f"contract test passed: {contract['rows']} rows scored over HTTP "
               "match in-process predictions", "contract": contract})
+    else:
+        contract["skipped"] = "--no-contract: the package was not served and scored on this machine"
+        emit({"event": "contract", "message": "contract test skipped (--no-contract): score.py was not served "
+              "and scored on this machine", "contract": contract})
     return PackageResult(
         model=model.ref,
         directory=str(package_dir),
@@ -193,7 +226,48 @@ def package_model(
         fingerprint=scoring.fingerprint(conda_yaml, env.image),
         contract=contract,
         conflicts=tuple(conflicts),
+        environment_check=check,
     )
+
+
+def prove_environment(conda_yaml: str, info: dict[str, Any], env: Any, model_ref: str,
+                      emit: EventSink = _ignore) -> dict[str, Any]:
+    """Check the environment offline (server/Python table), then resolve it as ``env.resolve`` says.
+
+    Raises :class:`DataError` naming the conflict; returns what was checked, for the result.
+    """
+    python, reqs = scoring.requirements(conda_yaml)
+    extra = {scoring.requirement_name(p) for p in env.extra_pip}
+    model_names = set()
+    for text, is_conda in ((info["conda"], True), (info["requirements"], False)):
+        if text:
+            model_names |= {r.name for r in (scoring.requirements(text)[1] if is_conda
+                                             else scoring.requirements_txt(text))}
+    reqs = [dataclasses.replace(r, source="environment.extra_pip" if r.name in extra else
+                                "the model's environment" if r.name in model_names else "added by azml2aks")
+            for r in reqs]
+    report = constraints.check(reqs, python)
+    if report.problems:
+        raise DataError(
+            f"model {model_ref}: its inference environment cannot be built: " + "; ".join(report.problems),
+            hint="change environment.extra_pip or environment.python_version in pipeline.yaml",
+        )
+    for note in report.notes:
+        emit({"event": "warning", "message": f"environment: {note}"})
+    resolution = resolve_environment(reqs, python, mode=env.resolve, timeout=env.resolve_timeout_seconds)
+    summary = resolution.summary()
+    summary["offline_check"] = {"server": report.server or "added by azml2aks for Python " + str(python),
+                                "passed": True}
+    if resolution.status == "resolved":
+        versions = ", ".join(f"{k} {v}" for k, v in summary.get("versions", {}).items())
+        emit({"event": "environment", "message": f"environment resolves for Python {python} on Linux "
+              f"({summary['packages']} packages, {summary['seconds']} s): {versions}"})
+    else:
+        emit({"event": "environment" if env.resolve == "never" else "warning",
+              "message": f"full environment resolution skipped ({resolution.reason}); "
+              f"checked offline only: the inference server's Python support and the azureml-defaults "
+              f"server range"})
+    return summary
 
 
 def _json(document: dict[str, Any]) -> str:
