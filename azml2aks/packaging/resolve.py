@@ -95,6 +95,7 @@ def conflict_packages(explanation: str) -> list[str]:
     rest = [m.group(1) for m in _MENTIONED.finditer(explanation)]
     seen: dict[str, None] = {}
     for name in [*first, *rest]:
+        name = name.rstrip(".,;")
         if name.lower() not in ("the", "we", "you", "your", "all", "python") and name not in seen:
             seen[name] = None
     return list(seen)
