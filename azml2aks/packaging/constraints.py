@@ -101,7 +101,7 @@ def server_for_python(python: str | None) -> str:
     """The specifier azml2aks pins the server to when the model brings none."""
     if python is None:
         return SERVER_DEFAULT
-    return SERVER_FOR_PYTHON.get("%d.%d" % _minor(python), SERVER_DEFAULT)
+    return SERVER_FOR_PYTHON.get("{}.{}".format(*_minor(python)), SERVER_DEFAULT)
 
 
 def defaults_server_range(defaults_spec: str) -> str | None:
@@ -200,7 +200,7 @@ def check(requirements: Iterable[Requirement], python: str | None) -> Report:
             f"{SERVER}>=0.7 to environment.extra_pip")
         return report
     if python is not None and not any(supports(v, python) for v in candidates):
-        spans = sorted({"%s (Python %s-%s)" % (_series(v), *pythons_of(v)) for v in candidates if pythons_of(v)})
+        spans = sorted({"{} (Python {}-{})".format(_series(v), *pythons_of(v)) for v in candidates if pythons_of(v)})
         report.problems.append(
             f"Python {python} is not supported by any server release that {report.server} allows "
             f"(series {', '.join(spans)}); set environment.python_version to one of those Pythons, "
