@@ -111,16 +111,22 @@ def test_the_newer_api_scan_itself_sees_what_3_8_lacks():
     assert len(_newer_than_3_8(tree)) == 5
 
 
-def _old_server(tmp_path, monkeypatch):
+@pytest.fixture
+def old_server(tmp_path, monkeypatch):
     """Only azureml.contrib.services on the path, and the new API made unimportable."""
     services = tmp_path / "old-server" / "azureml" / "contrib" / "services"
     services.mkdir(parents=True)
     (services / "aml_request.py").write_text(OLD_AML_REQUEST)
     (services / "aml_response.py").write_text(OLD_AML_RESPONSE)
     monkeypatch.syspath_prepend(str(tmp_path / "old-server"))
-    monkeypatch.setitem(sys.modules, "azureml_inference_server_http", None)
-    for name in [m for m in sys.modules if m == "azureml" or m.startswith("azureml.")]:
+    new_api = [m for m in sys.modules if m.split(".")[0] == "azureml_inference_server_http"]
+    for name in {"azureml_inference_server_http", *new_api}:
+        monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: ImportError
+    for name in [m for m in sys.modules if m.split(".")[0] == "azureml"]:
         monkeypatch.delitem(sys.modules, name)
+    yield
+    for name in [m for m in sys.modules if m.split(".")[0] == "azureml"]:
+        del sys.modules[name]  # the shim goes with the test
 
 
 def _request(body: bytes):
@@ -131,8 +137,7 @@ def _request(body: bytes):
                                   content_type="application/json").get_environ())
 
 
-def test_score_py_imports_and_answers_under_the_server_0_7_api(wine_model_dir, tmp_path, monkeypatch):
-    _old_server(tmp_path, monkeypatch)
+def test_score_py_imports_and_answers_under_the_server_0_7_api(old_server, wine_model_dir, tmp_path, monkeypatch):
     info = read_model_info(wine_model_dir)
     records = scoring.sample_records(info["columns"], info["example"])
     path = tmp_path / "score.py"
