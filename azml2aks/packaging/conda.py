@@ -4,8 +4,11 @@ Pure: reads only ``base.yaml`` from the package data ``azml2aks._environments`` 
 repository's ``environments/`` folder). The model's own environment comes in as text (its
 MLflow ``conda.yaml`` and/or ``requirements.txt``). Merge rules, in rising precedence
 base < model < extra_pip, are in ``environments/README.md``; each disagreement that is not a
-pin the other side allows is returned as a conflict line, never silently dropped.
-:mod:`azml2aks.packaging.render` re-exports :func:`build_conda` and :func:`fingerprint`.
+pin the other side allows is returned as a conflict line, never silently dropped. The
+inference server comes from the model when it brings one, else from
+:mod:`azml2aks.packaging.constraints`; a package is listed once across conda and pip.
+:func:`requirements` turns a conda.yaml into pip requirements for the checks and the resolver.
+:mod:`azml2aks.packaging.render` re-exports the public functions.
 """
 
 from __future__ import annotations

@@ -148,8 +148,10 @@ def resolve(
         return Resolution("resolved", python, pins=pins, command=shown, seconds=seconds)
     output = "\n".join(part for part in (proc.stderr, proc.stdout) if part)
     if _UNREACHABLE.search(output):
-        first = next((ln.strip() for ln in output.splitlines() if _UNREACHABLE.search(ln)), "")
-        return _unavailable(mode, python, f"the package index could not be reached ({first[:160]})")
+        lines = [ln.strip() for ln in output.splitlines() if _UNREACHABLE.search(ln)]
+        said = next((ln for ln in lines if "not found in the cache" not in ln), lines[0])
+        said = re.sub(r"^(?:hint|cause|error):\s*", "", said)
+        return _unavailable(mode, python, f"the package index could not be reached: {said[:160]}")
     explanation = _explanation(output)
     if "No solution found" not in output:
         raise BackendError(f"uv could not resolve the environment (exit {proc.returncode}):\n{explanation}",
@@ -168,5 +170,5 @@ def _unavailable(mode: str, python: str | None, reason: str) -> Resolution:
         raise BackendError(f"the environment could not be resolved: {reason}",
                            hint="environment.resolve is always; use auto to skip the resolution when "
                            "the package index is out of reach")
-    logger.warning("full environment resolution skipped: %s", reason)
+    logger.info("full environment resolution skipped: %s", reason)
     return Resolution("skipped", python, reason=reason)

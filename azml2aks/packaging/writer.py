@@ -1,7 +1,10 @@
-"""The ``package`` stage: turn a registered MLflow model into a proven scoring package.
+"""The ``package`` stage: turn an MLflow model into a proven scoring package.
 
-Reads the model folder (MLmodel, signature, input example, conda.yaml / requirements.txt),
-renders the package with :mod:`azml2aks.packaging.render`, writes
+Reads the model folder (MLmodel, signature, input example, conda.yaml / requirements.txt) of
+a registered model or of a folder given directly (:func:`model_from_folder`), builds the
+environment and proves it buildable before anything is written (:func:`prove_environment`:
+the offline server/Python table, then the resolution for its Python on Linux), renders the
+package with :mod:`azml2aks.packaging.render`, writes
 ``<out_root>/<model>-<version>/{score.py, conda.yaml, swagger2.json, swagger3.json,
 sample-request.json}`` and then runs the contract test: the Azure ML inference server is
 started on 127.0.0.1 with exactly those files and the model, the sample is scored over HTTP

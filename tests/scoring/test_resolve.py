@@ -94,3 +94,16 @@ def test_the_packages_in_conflict_are_read_from_uvs_explanation():
     assert conflict_packages(explanation)[:3] == [
         "azureml-defaults==1.48.0", "azureml-inference-server-http>=0.7.2,<0.8.dev0",
         "azureml-inference-server-http==1.4.1"]
+
+
+def test_an_index_that_refuses_connections_counts_as_out_of_reach(monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.delenv("UV_OFFLINE")
+    monkeypatch.setenv("UV_INDEX_URL", f"http://127.0.0.1:{port}/simple")
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    resolution = resolve(AUTOML_148, "3.8.15", mode="auto")
+    assert resolution.status == "skipped" and "could not be reached" in resolution.reason
