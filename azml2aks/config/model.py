@@ -202,6 +202,14 @@ class EnvironmentSettings(Section):
         300.0, gt=0, description="Longest the resolution may take (seconds); longer counts as out of reach."
     )
 
+    @field_validator("python_version", mode="before")
+    @classmethod
+    def _python_is_text(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f"python_version {value!r} is a number (YAML reads 3.10 as 3.1); "
+                             "quote it: python_version: '3.10'")
+        return value
+
     @field_validator("python_version")
     @classmethod
     def _python(cls, value: str | None) -> str | None:

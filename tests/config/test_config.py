@@ -145,3 +145,11 @@ def test_examples_are_valid():
 
     for path in Path(__file__).resolve().parents[2].glob("examples/*/pipeline.yaml"):
         assert load_config(path, env={}).automl.task in {"classification", "regression", "forecasting"}
+
+
+def test_an_unquoted_python_version_is_refused_before_yaml_turns_3_10_into_3_1():
+    text = MINIMAL
+    assert "quote it: python_version: '3.10'" in error_of(text + "environment:\n  python_version: 3.10\n")
+    assert "not a Python 3 version" in error_of(text + "environment:\n  python_version: py39\n")
+    assert parse(text + "environment:\n  python_version: '3.10'\n  resolve: never\n").environment.python_version == "3.10"
+    assert "resolve" in error_of(text + "environment:\n  resolve: sometimes\n")

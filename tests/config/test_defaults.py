@@ -1,6 +1,7 @@
 """The promised defaults (README documents each; changing one is a visible decision)."""
 
 from azml2aks.config import (
+    EnvironmentSettings,
     Gates,
     LocalSettings,
     RequestSettings,
@@ -35,3 +36,8 @@ def test_local_and_scoring_defaults():
     local = LocalSettings()
     assert (local.workdir, local.seed, local.router_port) == (".azml2aks", 42, 0)
     assert ScoringSettings().max_body_bytes == 10 * 1024 * 1024
+
+
+def test_environment_defaults_resolve_when_the_index_answers():
+    env = EnvironmentSettings()
+    assert (env.python_version, env.extra_pip, env.resolve, env.resolve_timeout_seconds) == (None, [], "auto", 300.0)
