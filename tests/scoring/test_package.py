@@ -85,3 +85,17 @@ def test_a_model_whose_environment_cannot_be_read_is_a_clear_error(wine_model_di
 def test_a_folder_that_is_not_an_mlflow_model_is_refused(tmp_path):
     with pytest.raises(DataError, match="not a readable MLflow model"):
         read_model_info(tmp_path)
+
+
+@pytest.mark.e2e
+def test_a_model_folder_is_packaged_and_proven_like_a_registered_model(wine_model_dir, tmp_path):
+    from azml2aks.pipeline import load_pipeline
+
+    from .automl_cases import pipeline_yaml
+
+    pipeline = load_pipeline(pipeline_yaml(tmp_path / "p"))
+    result = pipeline.package(model_path=wine_model_dir)
+    assert result.model.startswith("churn:folder-") and result.files == FILES
+    assert result.contract["passed"] and result.contract["rows"] == 3
+    assert result.environment_version == "1" and result.environment_check["status"] == "skipped"
+    assert pipeline.journal.stage("package")["result"]["directory"] == result.directory
