@@ -120,6 +120,9 @@ def resolve(
     if mode == "never":
         return Resolution("skipped", python, reason="environment.resolve is never")
     if python is None:
+        if mode == "always":
+            raise DataError("the environment cannot be resolved: its Python version is unknown (the model's "
+                            "conda.yaml names no python=X.Y)", hint="set environment.python_version")
         return _unavailable(mode, python, "the environment's Python version is unknown; set "
                             "environment.python_version")
     try:
@@ -157,11 +160,18 @@ def resolve(
         raise BackendError(f"uv could not resolve the environment (exit {proc.returncode}):\n{explanation}",
                            hint="run the same command by hand: " + " ".join(shown))
     packages = conflict_packages(explanation)
+    hint = ("change environment.extra_pip (pin a version that fits the model's own pins, or drop the "
+            "competing pin) or environment.python_version; environment.resolve: never skips this check")
+    missing = [r.name for r in requirements if r.source == "conda" and re.search(
+        rf"\b{re.escape(r.name)}\S* was not found in the", explanation)]
+    if missing:
+        hint = (f"{', '.join(missing)} came from the conda list and has no package of that name on the "
+                "package index (conda entries are resolved by their pip name); if it is conda-only, set "
+                "environment.resolve: never (the offline checks still run)")
     raise DataError(
         f"the inference environment does not resolve for Python {python} on Linux; in conflict: "
         f"{', '.join(packages) or 'see below'}\n{explanation}",
-        hint="change environment.extra_pip (pin a version that fits the model's own pins, or drop the "
-        "competing pin) or environment.python_version; environment.resolve: never skips this check",
+        hint=hint,
     )
 
 

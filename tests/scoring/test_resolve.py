@@ -107,3 +107,19 @@ def test_an_index_that_refuses_connections_counts_as_out_of_reach(monkeypatch):
     monkeypatch.setenv("UV_HTTP_RETRIES", "0")
     resolution = resolve(AUTOML_148, "3.8.15", mode="auto")
     assert resolution.status == "skipped" and "could not be reached" in resolution.reason
+
+
+def test_a_conda_only_package_the_index_lacks_is_named_with_the_way_out(tmp_path, monkeypatch):
+    local_index(tmp_path / "wheels", monkeypatch)
+    monkeypatch.delenv("UV_OFFLINE")  # no index anyway (UV_NO_INDEX); offline, uv would blame its cache
+    with pytest.raises(DataError) as info:
+        resolve([*AUTOML_148, Requirement("r-base", "==4.1.*", "conda")], "3.8.15")
+    assert "r-base" in info.value.message
+    assert "came from the conda list" in info.value.hint and "environment.resolve: never" in info.value.hint
+
+
+def test_an_unknown_python_skips_under_auto_and_is_a_config_error_under_always():
+    assert "Python version is unknown" in resolve(AUTOML_148, None, mode="auto").reason
+    with pytest.raises(DataError, match="Python version is unknown") as info:
+        resolve(AUTOML_148, None, mode="always")
+    assert info.value.hint == "set environment.python_version"
