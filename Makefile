@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIPELINE ?= examples/wine-classification/pipeline.yaml
 
-.PHONY: venv test lint bench demo demo-down clean train register package deploy
+.PHONY: venv test lint bench demo demo-down clean train register package deploy infra doctor attach
 
 venv: $(STAMP)
 
@@ -39,6 +39,16 @@ demo-down: venv
 BACKEND ?= local
 train register package deploy: venv
 	$(BIN)/azml2aks $@ $(PIPELINE) --backend $(BACKEND)
+
+# The AKS side (Azure only): `make infra ENV=dev` applies infra/dev.yaml (INFRA=plan only shows
+# the changes); `make doctor|attach PIPELINE=...` preflight and attach that pipeline's cluster.
+ENV   ?= dev
+INFRA ?= up
+infra: venv
+	$(BIN)/azml2aks infra $(INFRA) infra/$(ENV).yaml
+
+doctor attach: venv
+	$(BIN)/azml2aks $@ $(PIPELINE) --backend azure
 
 clean:
 	rm -rf build .pytest_cache examples/*/.azml2aks examples/*/build

@@ -20,6 +20,7 @@ from azml2aks.config import PipelineConfig, specs
 from azml2aks.config.loader import load_config
 from azml2aks.errors import ConfigError, GateError, NotFoundError
 from azml2aks.events import EventSink, ignore_event
+from azml2aks.findings import DoctorReport
 from azml2aks.journal import Journal
 from azml2aks.lineage import lineage_tags
 from azml2aks.results import AttachResult, DeployResult, ModelVersion, PackageResult, TrainResult
@@ -176,9 +177,21 @@ class Pipeline:
         return self._finish("package", result)
 
     # --- attach ------------------------------------------------------------------------------
-    def attach(self) -> AttachResult:
-        """Preflight and attach the cluster (the local backend reports ``local``)."""
-        return self._finish("attach", self.backend.attach_compute(specs.compute_spec(self.config)))
+    def attach(self, *, detach: bool = False, require_cluster_access: bool = False) -> AttachResult:
+        """Preflight and attach the cluster, idempotently (the local backend reports ``local``);
+        ``detach`` detaches the compute instead."""
+        spec = specs.compute_spec(self.config)
+        if detach:
+            return self.backend.detach_compute(spec)
+        return self._finish("attach", self.backend.attach_compute(spec, require_cluster_access=require_cluster_access))
+
+    def doctor(self, *, require_cluster_access: bool = False) -> DoctorReport:
+        """Preflight the AKS cluster, its extension and the workspace's compute against the
+        deployment settings: one finding per check."""
+        deployment = specs.deployment_spec(self.config, self.config.rollout.colours[0], model=None,
+                                           environment=None, code_dir=None)
+        return self.backend.doctor(specs.compute_spec(self.config), deployment,
+                                   require_cluster_access=require_cluster_access)
 
     # --- deploy ------------------------------------------------------------------------------
     def deploy(self, package: PackageResult | None = None, *, dry_run: bool = False) -> DeployResult:
@@ -287,3 +300,14 @@ def load_pipeline(path: str | os.PathLike, *, backend: str | None = None, workdi
     # an explicit workdir is relative to the caller's folder; local.workdir to pipeline.yaml's
     return Pipeline(config, path=p, backend=backend, workdir=Path(workdir).resolve() if workdir else None,
                     on_event=on_event)
+
+
+def infra(path: str | os.PathLike, *, apply: bool = False) -> Any:
+    """``azml2aks infra plan|up``: what ``infra/<env>.yaml`` would change (``apply=False``), or
+    apply it (create/update the cluster, extension, namespace, instance types; attach)."""
+    from azml2aks.backends.azure.client import make_credential
+    from azml2aks.backends.azure.infra import AksInfra
+    from azml2aks.infraspec import load_infra
+
+    infra = AksInfra(load_infra(path), make_credential(), source=str(path))
+    return infra.up() if apply else infra.plan()

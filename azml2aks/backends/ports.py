@@ -8,7 +8,7 @@ returns a frozen state or a stage result (``azml2aks.results``).
     Jobs          submit_job, job_state, wait_job, get_job, cancel_job, list_child_runs
     Models        register_model, list_models, get_model, set_model_alias, download_model
     Environments  register_environment
-    Computes      attach_compute
+    Computes      attach_compute, detach_compute, doctor
     Endpoints     get_endpoint, ensure_endpoint, create_or_update_deployment, delete_deployment,
                   set_traffic, get_credentials, get_keys, get_logs
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         EnvironmentSpec,
         ModelSpec,
     )
+    from azml2aks.findings import DoctorReport
     from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
 
 #: Azure ML job statuses (azure-ai-ml's JobStatus); the SDK treats NotResponding and Paused as terminal.
@@ -203,7 +204,17 @@ class Environments(Protocol):
 
 @runtime_checkable
 class Computes(Protocol):
-    def attach_compute(self, spec: ComputeSpec) -> AttachResult: ...
+    def attach_compute(self, spec: ComputeSpec, *, require_cluster_access: bool = False) -> AttachResult:
+        """Attach the cluster as Kubernetes compute after the doctor's blocking checks; attaching
+        twice attaches once; a compute of that name on another cluster is a ConfigError."""
+
+    def detach_compute(self, spec: ComputeSpec) -> AttachResult:
+        """Detach the compute (the cluster is untouched); succeeds when already gone."""
+
+    def doctor(self, spec: ComputeSpec, deployment: DeploymentSpec | None = None, *,
+               require_cluster_access: bool = False) -> DoctorReport:
+        """One finding per preflight check of the cluster, its extension and the compute
+        (azml2aks.doctor); ``deployment`` sizes the capacity and instance-type checks."""
 
 
 @runtime_checkable

@@ -68,5 +68,5 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(to_jsonable(result), indent=2, default=str))
     else:
         print((cmd.render or render_default)(result))
-    return 0
+    return getattr(args, "exit_code", 0)  # a verb whose result is a verdict (doctor) sets it
 

@@ -1,4 +1,4 @@
-"""The stage verbs (validate, schema, train, wait, register, models, package, attach, run):
+"""The stage verbs (validate, schema, train, wait, register, models, package, doctor, attach, infra, run):
 each parses, makes one :class:`Pipeline` call, renders."""
 
 from __future__ import annotations
@@ -129,10 +129,88 @@ def cmd_package(args):
     return open_pipeline(args).package(args.model, contract=not args.no_contract, model_path=args.model_path)
 
 
-@command("attach", help="Preflight the AKS cluster and attach it as Kubernetes compute.",
-         example="azml2aks attach pipeline.yaml --backend azure")
+_MARK = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL"}
+
+
+def render_findings(findings: list[dict]) -> list[str]:
+    lines = []
+    for f in findings:
+        lines.append(f"{_MARK.get(f['status'], f['status'])}  {f['check']:<27} {f['found']}")
+        if f.get("remedy") and f["status"] != "pass":
+            lines.append(f"{'':6}{'':<27} -> {f['remedy']}")
+    return lines
+
+
+def _doctor_render(report) -> str:
+    d = to_jsonable(report)
+    verdict = "no failed check" if d["ok"] else f"{d['fail']} failed check(s)"
+    return "\n".join([f"doctor: cluster {d['cluster']}, compute {d['compute']}", *render_findings(d["findings"]),
+                      f"{d['pass']} passed, {d['warn']} warning(s), {verdict}"])
+
+
+def _cluster_access(p):
+    p.add_argument("--require-cluster-access", action="store_true",
+                   help="fail (instead of warn) when the cluster's API server cannot be reached from here")
+
+
+@command("doctor", help="Preflight the AKS cluster, its AzureML extension and the compute: one line per check; "
+         "exit 1 on any failed check.",
+         example="azml2aks doctor pipeline.yaml --backend azure --require-cluster-access",
+         configure=_cluster_access, render=_doctor_render)
+def cmd_doctor(args):
+    report = open_pipeline(args).doctor(require_cluster_access=args.require_cluster_access)
+    args.exit_code = 0 if report.ok else 1
+    return report
+
+
+def _attach_args(p):
+    _cluster_access(p)
+    p.add_argument("--detach", action="store_true", help="detach the compute instead (the cluster is untouched)")
+
+
+def _attach_render(result) -> str:
+    d = to_jsonable(result)
+    lines = [f"compute {d['compute']}: {d['status']} ({d['backend']})"]
+    failing = [f for f in d.get("checks") or [] if f.get("status") in ("warn", "fail")]
+    return "\n".join(lines + render_findings(failing))
+
+
+@command("attach", help="Preflight the AKS cluster (the doctor's blocking checks) and attach it as Kubernetes "
+         "compute, idempotently; --detach detaches it.",
+         example="azml2aks attach pipeline.yaml --backend azure", configure=_attach_args, render=_attach_render)
 def cmd_attach(args):
-    return open_pipeline(args).attach()
+    return open_pipeline(args).attach(detach=args.detach, require_cluster_access=args.require_cluster_access)
+
+
+def _infra_args(p):
+    p.add_argument("action", choices=("plan", "up"), help="plan: print what would change; up: apply it")
+    p.add_argument("spec", help="path of infra/<env>.yaml")
+
+
+_SIGN = {"create": "+", "update": "~", "register": "+", "attach": "+", "none": "=", "unknown": "?"}
+
+
+def _infra_render(result) -> str:
+    d = to_jsonable(result)
+    lines = [f"infra {d['source']}: cluster {d['cluster']}"]
+    for c in d["changes"]:
+        word = "up to date" if c["action"] == "none" else c["action"]
+        lines.append(f"  {_SIGN.get(c['action'], '?')} {c['resource']} {c['name']}: {word}")
+        lines += [f"      {x}" for x in c["details"] if c["action"] != "none"]
+    if d["applied"]:
+        lines.append(f"applied {d['changed']} change(s); compute {d['attach']}")
+    else:
+        lines.append(f"{d['changed']} change(s) planned; nothing was changed (apply with `infra up`)")
+    return "\n".join(lines)
+
+
+@command("infra", help="Create or update an environment's AKS cluster, AzureML extension, namespace and instance "
+         "types from infra/<env>.yaml, then attach (plan: print the changes only).",
+         example="azml2aks infra plan infra/dev.yaml", pipeline=False, configure=_infra_args, render=_infra_render)
+def cmd_infra(args):
+    from azml2aks.pipeline import infra
+
+    return infra(args.spec, apply=args.action == "up")
 
 
 def _run_render(out: dict) -> str:

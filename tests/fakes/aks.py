@@ -8,18 +8,34 @@ A default cluster `aks-ml` (managed identity, 3 x Standard_D4s_v3, AzureML exten
 inference enabled and `allowInsecureConnections=True`, so its inference router serves plain
 http: see scoring.py) exists from the start; `add_cluster()` adds or replaces one. Other
 extensions get the service's default `allowInsecureConnections=False` unless told.
+
+What `azml2aks infra` writes (see README "AKS provisioning"): `ManagedClusters_CreateOrUpdate`
+(PUT, LRO; a pool's vmSize cannot change), `Extensions_Update` (PATCH, LRO),
+`Providers_Register`; and what the in-cluster checks need: `ManagedClusters_ListClusterUserCredential`
+(a kubeconfig pointing at `connect()`ed `FakeKubernetes`, else at 127.0.0.1:1 where nothing
+listens) and `ManagedClusters_ListKubernetesVersions`. `fail_next_put(cluster)` and
+`fail_next_extension(cluster)` make the next cluster / extension LRO end `Failed`.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import re
 
-from .arm import FakeRequest, Reply, not_found
+import yaml
+
+from .arm import FakeRequest, Reply, ServiceError, bad_request, not_found
 from .state import ARM_HOST
 
 AZUREML_EXTENSION = "microsoft.azureml.kubernetes"
 DEFAULT_CLUSTER = "aks-ml"
 _K8S_CONFIG = "Microsoft.KubernetesConfiguration"
+#: where a cluster's kubeconfig points until a test connects a FakeKubernetes: nothing listens
+UNREACHABLE_API_SERVER = "https://127.0.0.1:1"
+#: the AKS Entra ID server application, audience of the tokens kubelogin gets
+AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
+#: AKS minor versions and whether each is preview (`az aks get-versions` in late 2026: assumption)
+KUBERNETES_VERSIONS = [("1.30", False), ("1.31", False), ("1.32", False), ("1.33", True)]
 
 
 class Aks:
@@ -29,19 +45,33 @@ class Aks:
         self.extensions: dict[str, dict[str, dict]] = {}
         self.providers: dict[str, str] = {_K8S_CONFIG: "Registered",
                                           "Microsoft.ContainerService": "Registered"}
+        self.api_servers: dict[str, tuple[str, str]] = {}   # cluster -> (url, token)
+        self.entra_clusters: set[str] = set()
+        self.kubernetes_versions = list(KUBERNETES_VERSIONS)
+        self._put_failures: dict[str, dict] = {}
+        self._extension_failures: dict[str, dict] = {}
+        self._registering: dict[str, int] = {}
         sub = re.escape(ARM_HOST) + r"/subscriptions/[^/]+"
         mc = sub + r"/resourceGroups/[^/]+/providers/Microsoft\.ContainerService/managedClusters"
         ext = mc + r"/(?P<name>[^/]+)/providers/Microsoft\.KubernetesConfiguration/extensions"
         r = fake.router
         r.add("GET", mc, "ManagedClusters_ListByResourceGroup", self.list_clusters)
         r.add("GET", mc + r"/(?P<name>[^/]+)", "ManagedClusters_Get", self.get_cluster)
+        r.add("PUT", mc + r"/(?P<name>[^/]+)", "ManagedClusters_CreateOrUpdate", self.put_cluster)
+        r.add("POST", mc + r"/(?P<name>[^/]+)/listClusterUserCredential",
+              "ManagedClusters_ListClusterUserCredential", self.user_credential)
+        r.add("GET", sub + r"/providers/Microsoft\.ContainerService/locations/(?P<location>[^/]+)"
+              r"/kubernetesVersions", "ManagedClusters_ListKubernetesVersions", self.versions)
         r.add("GET", mc + r"/(?P<name>[^/]+)/agentPools", "AgentPools_List", self.list_pools)
         r.add("GET", mc + r"/(?P<name>[^/]+)/agentPools/(?P<pool>[^/]+)", "AgentPools_Get",
               self.get_pool)
         r.add("GET", ext, "Extensions_List", self.list_extensions)
         r.add("GET", ext + r"/(?P<ext>[^/]+)", "Extensions_Get", self.get_extension)
         r.add("PUT", ext + r"/(?P<ext>[^/]+)", "Extensions_Create", self.put_extension)
+        r.add("PATCH", ext + r"/(?P<ext>[^/]+)", "Extensions_Update", self.patch_extension)
         r.add("GET", sub + r"/providers/(?P<namespace>[^/]+)", "Providers_Get", self.provider)
+        r.add("POST", sub + r"/providers/(?P<namespace>[^/]+)/register", "Providers_Register",
+              self.register_provider)
         self.add_cluster(DEFAULT_CLUSTER, extension_settings={"allowInsecureConnections": "True"})
 
     # ---- test API ------------------------------------------------------------------------
@@ -127,6 +157,26 @@ class Aks:
         self.extensions.setdefault(cluster, {})[name] = ext
         return ext
 
+    def connect(self, cluster: str, kube, *, entra: bool = False) -> None:
+        """Hand out a kubeconfig for `cluster` that reaches `kube` (a started FakeKubernetes).
+        `entra=True`: an Entra ID (AAD) cluster, whose kubeconfig user runs kubelogin (exec)."""
+        self.api_servers[cluster] = (kube.url, kube.token)
+        self.entra_clusters.discard(cluster)
+        if entra:
+            self.entra_clusters.add(cluster)
+
+    def fail_next_put(self, cluster: str, *, code: str = "ReconcileVMSSAgentPoolFailed",
+                      message: str = "Code=\"OperationNotAllowed\" Message=\"Operation could not be "
+                      "completed as it results in exceeding approved standardDSv3Family Cores quota.\"") -> None:
+        """The next create/update of `cluster` ends `Failed` (its provisioningState too)."""
+        self._put_failures[cluster] = {"code": code, "message": message}
+
+    def fail_next_extension(self, cluster: str, *, code: str = "ExtensionOperationFailed",
+                            message: str = "Helm installation failed: timed out waiting for "
+                            "the condition (azureml-fe pods not ready)") -> None:
+        """The next create/update of an extension on `cluster` ends `Failed`."""
+        self._extension_failures[cluster] = {"code": code, "message": message}
+
     def cluster_for_id(self, resource_id: str) -> str | None:
         for name in self.clusters:
             if self.cluster_id(name).lower() == resource_id.lower():
@@ -149,6 +199,99 @@ class Aks:
 
     def get_cluster(self, req: FakeRequest, name: str) -> Reply:
         return Reply(200, self._cluster(name))
+
+    def put_cluster(self, req: FakeRequest, name: str) -> Reply:
+        body = req.json() or {}
+        props = body.get("properties") or {}
+        if not body.get("location"):
+            raise bad_request("The 'location' property is required.", code="InvalidParameter")
+        pools = props.get("agentPoolProfiles") or []
+        existing = self.clusters.get(name)
+        if existing is None and not any(p.get("mode") == "System" for p in pools):
+            raise bad_request("A cluster needs at least one agent pool of mode System.",
+                              code="MustDefineAtLeastOneSystemPool")
+        if existing is not None:
+            old = {p["name"]: p for p in existing["properties"]["agentPoolProfiles"]}
+            for p in pools:
+                was = old.get(p.get("name"))
+                if was and p.get("vmSize") and p["vmSize"].lower() != was["vmSize"].lower():
+                    raise bad_request(f"Changing property 'vmSize' of agent pool '{p['name']}' is not "
+                                      "allowed.", code="PropertyChangeNotAllowed")
+            cluster = existing
+        else:
+            cluster = self.add_cluster(name, azureml_extension=False, node_count=0)
+            cluster["properties"]["agentPoolProfiles"] = []
+            cluster["location"] = body["location"]
+            self.extensions[name] = {}
+        c = cluster["properties"]
+        version = props.get("kubernetesVersion") or c["kubernetesVersion"]
+        for key, value in props.items():
+            if key in ("agentPoolProfiles", "provisioningState", "powerState", "fqdn"):
+                continue
+            c[key] = copy.deepcopy(value)
+        c["kubernetesVersion"] = c["currentKubernetesVersion"] = version
+        merged = []
+        old = {p["name"]: p for p in c["agentPoolProfiles"]}
+        for p in pools or c["agentPoolProfiles"]:
+            base = copy.deepcopy(old.get(p["name"]) or {
+                "osType": "Linux", "type": "VirtualMachineScaleSets", "maxPods": 110,
+                "powerState": {"code": "Running"}, "provisioningState": "Succeeded"})
+            base.update(copy.deepcopy(p))
+            base["orchestratorVersion"] = base["currentOrchestratorVersion"] = version
+            merged.append(base)
+        c["agentPoolProfiles"] = merged
+        if (props.get("oidcIssuerProfile") or {}).get("enabled"):
+            c["oidcIssuerProfile"]["issuerURL"] = (f"https://{self.fake.config.location}.oic.prod-aks."
+                                                    f"azure.com/tenant/{name}/")
+        if body.get("identity"):
+            cluster["identity"] = {**copy.deepcopy(body["identity"]),
+                                   "principalId": "22222222-0000-0000-0000-000000000001",
+                                   "tenantId": "22222222-0000-0000-0000-000000000002"}
+            c["servicePrincipalProfile"] = {"clientId": "msi"}
+        cluster["tags"] = copy.deepcopy(body.get("tags") or {})
+        failure = self._put_failures.pop(name, None)
+        c["provisioningState"] = "Updating" if existing is not None else "Creating"
+
+        def effect() -> None:
+            c["provisioningState"] = "Failed" if failure else "Succeeded"
+            c["powerState"] = {"code": "Running"}
+
+        op = self.fake.lros.start(effect, error=failure)
+        reply = self.fake.lros.accepted_put(copy.deepcopy(cluster), op)
+        if existing is not None:
+            reply.status = 200
+        return reply
+
+    def user_credential(self, req: FakeRequest, name: str) -> Reply:
+        self._cluster(name)
+        url, token = self.api_servers.get(name, (UNREACHABLE_API_SERVER, "unreachable-token"))
+        kubeconfig = {
+            "apiVersion": "v1", "kind": "Config", "current-context": name,
+            "clusters": [{"name": name, "cluster": {"server": url}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": f"clusterUser_{name}"}}],
+            "users": [{"name": f"clusterUser_{name}", "user": {"token": token}}],
+        }
+        if name in self.entra_clusters:  # `az aks get-credentials --format exec` shape (kubelogin)
+            kubeconfig["users"][0]["user"] = {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
+                "args": ["get-token", "--login", "devicecode", "--server-id", AKS_SERVER_APP,
+                         "--environment", "AzurePublicCloud"], "interactiveMode": "IfAvailable"}}
+        value = base64.b64encode(yaml.safe_dump(kubeconfig).encode()).decode()
+        return Reply(200, {"kubeconfigs": [{"name": "clusterUser", "value": value}]})
+
+    def versions(self, req: FakeRequest, location: str) -> Reply:
+        values = [{"version": v, "isPreview": preview, "isDefault": v == "1.31",
+                   "capabilities": {"supportPlan": ["KubernetesOfficial"]},
+                   "patchVersions": {f"{v}.6": {"upgrades": []}}}
+                  for v, preview in self.kubernetes_versions]
+        return Reply(200, {"values": values})
+
+    def register_provider(self, req: FakeRequest, namespace: str) -> Reply:
+        key = next((k for k in self.providers if k.lower() == namespace.lower()), namespace)
+        if self.providers.get(key) != "Registered":
+            self.providers[key] = "Registering"
+            self._registering[key] = 1
+        return self.provider(req, namespace)
 
     def _pool_body(self, name: str, profile: dict) -> dict:
         props = {k: v for k, v in profile.items() if k != "name"}
@@ -186,14 +329,49 @@ class Aks:
                                   provisioning_state="Creating",
                                   settings=props.get("configurationSettings"))
 
-        def effect() -> None:
-            body["properties"]["provisioningState"] = "Succeeded"
+        return self._extension_lro(name, body)
 
-        return self.fake.lros.accepted_put(copy.deepcopy(body), self.fake.lros.start(effect))
+    def _extension_lro(self, cluster: str, body: dict) -> Reply:
+        failure = self._extension_failures.pop(cluster, None)
+
+        def effect() -> None:
+            body["properties"]["provisioningState"] = "Failed" if failure else "Succeeded"
+            if failure:
+                body["properties"]["statuses"] = [{"code": failure["code"], "level": "Error",
+                                                   "displayStatus": "Failed",
+                                                   "message": failure["message"]}]
+
+        return self.fake.lros.accepted_put(copy.deepcopy(body),
+                                           self.fake.lros.start(effect, error=failure))
+
+    def patch_extension(self, req: FakeRequest, name: str, ext: str) -> Reply:
+        self._cluster(name)
+        body = self.extensions.get(name, {}).get(ext)
+        if body is None:
+            raise not_found("Extension", ext)
+        props = (req.json() or {}).get("properties") or {}
+        if body["properties"]["provisioningState"] not in ("Succeeded", "Failed"):
+            raise ServiceError(409, "Conflict", f"extension '{ext}' is "
+                               f"{body['properties']['provisioningState']}; retry when it is done")
+        current = body["properties"]
+        current["configurationSettings"].update(props.get("configurationSettings") or {})
+        for key in ("autoUpgradeMinorVersion", "releaseTrain", "version"):
+            if key in props:
+                current[key] = props[key]
+        current["provisioningState"] = "Updating"
+        current["statuses"] = []
+        reply = self._extension_lro(name, body)
+        reply.status = 202
+        return reply
 
     def provider(self, req: FakeRequest, namespace: str) -> Reply:
-        state = next((v for k, v in self.providers.items() if k.lower() == namespace.lower()),
-                     "NotRegistered")
+        key = next((k for k in self.providers if k.lower() == namespace.lower()), namespace)
+        state = self.providers.get(key, "NotRegistered")
+        if state == "Registering" and req.method == "GET":
+            if self._registering.get(key, 0) > 0:
+                self._registering[key] -= 1
+            else:
+                state = self.providers[key] = "Registered"
         return Reply(200, {"id": f"/subscriptions/{self.fake.config.subscription_id}"
                                  f"/providers/{namespace}",
                            "namespace": namespace, "registrationState": state,

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         EnvironmentSpec,
         ModelSpec,
     )
+    from azml2aks.findings import DoctorReport
     from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
     from azml2aks.rollout.traffic import Traffic
 
@@ -105,8 +106,31 @@ class AzureBackend:
         _not_yet("package")
 
     # --- Computes --------------------------------------------------------------------------
-    def attach_compute(self, spec: ComputeSpec) -> AttachResult:
-        _not_yet("attach")
+    def _aks(self, spec: ComputeSpec, deployment: DeploymentSpec | None = None):
+        from azml2aks.backends.azure.client import make_credential
+        from azml2aks.backends.azure.compute import AksCompute
+        from azml2aks.findings import Target
+
+        ws = self.config.workspace
+        target = Target.from_specs(spec, deployment, resource_group=ws.resource_group, workspace=ws.name)
+        return AksCompute(target, make_credential(ws.tenant_id))
+
+    def attach_compute(self, spec: ComputeSpec, *, require_cluster_access: bool = False) -> AttachResult:
+        from azml2aks.results import AttachResult
+
+        status, report = self._aks(spec).attach(require_cluster_access=require_cluster_access)
+        # the status says what became of the compute; the doctor saw it before the attach
+        checks = tuple(f for f in report.to_dict()["findings"] if f["check"] != "compute.attached")
+        return AttachResult(compute=spec.name, backend=self.name, status=status, checks=checks)
+
+    def detach_compute(self, spec: ComputeSpec) -> AttachResult:
+        from azml2aks.results import AttachResult
+
+        return AttachResult(compute=spec.name, backend=self.name, status=self._aks(spec).detach())
+
+    def doctor(self, spec: ComputeSpec, deployment: DeploymentSpec | None = None, *,
+               require_cluster_access: bool = False) -> DoctorReport:
+        return self._aks(spec, deployment).doctor(require_cluster_access=require_cluster_access)
 
     # --- Endpoints -------------------------------------------------------------------------
     def get_endpoint(self, name: str) -> EndpointState:

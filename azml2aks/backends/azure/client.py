@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from azml2aks.errors import Azml2aksError, BackendError, ConfigError, NotFoundError
@@ -82,9 +82,10 @@ def ml_client(subscription_id: str, resource_group: str, workspace: str, credent
                     enable_telemetry=False, **kwargs)
 
 
-def arm_pipeline(credential: Any, *, base_url: str = ARM, **kwargs: Any) -> Any:
+def arm_pipeline(credential: Any, *, base_url: str = ARM, transport: Any = None, **kwargs: Any) -> Any:
     """A plain ARM pipeline client (bearer policy, retries honouring Retry-After, ARM errors),
-    for the few REST calls no SDK client covers (cluster extensions, provider registration)."""
+    for the few REST calls no SDK client covers (cluster extensions, provider registration).
+    ``kwargs`` go to the retry policy (``retry_total``, ...); ``transport`` from :func:`transport`."""
     from azure.core.pipeline import policies as P
     from azure.mgmt.core import ARMPipelineClient
     from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
@@ -92,7 +93,41 @@ def arm_pipeline(credential: Any, *, base_url: str = ARM, **kwargs: Any) -> Any:
     pipeline = [P.RequestIdPolicy(), P.HeadersPolicy(), P.UserAgentPolicy("azml2aks"),
                 P.RetryPolicy(**kwargs), ARMChallengeAuthenticationPolicy(credential, f"{base_url}/.default"),
                 P.ContentDecodePolicy(), ARMHttpLoggingPolicy()]
-    return ARMPipelineClient(base_url=base_url, policies=pipeline)
+    extra = {"transport": transport} if transport is not None else {}
+    return ARMPipelineClient(base_url=base_url, policies=pipeline, **extra)
+
+
+def transport(sleep: Callable[[float], None] | None = None) -> Any:
+    """azure-core's requests transport, with ``sleep`` (retry backoff, Retry-After, LRO polls)
+    injected when given; None (the client's default transport) otherwise."""
+    if sleep is None:
+        return None
+    from azure.core.pipeline.transport import RequestsTransport
+
+    class _Transport(RequestsTransport):
+        def sleep(self, duration: float) -> None:
+            sleep(duration)
+
+    return _Transport()
+
+
+def arm_request(client: Any, method: str, path: str, *, api_version: str | None, json: Any = None,
+                **kwargs: Any) -> Any:
+    """One raw ARM call on an :func:`arm_pipeline` client; the azure-core error for a non-2xx
+    answer (ResourceNotFoundError for 404), so :func:`translate` handles it like an SDK's.
+    ``kwargs`` go to the transport (``connection_timeout``, ``read_timeout`` in seconds)."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    url = path if path.startswith("https://") else f"{ARM}{path}"
+    params = {"api-version": api_version} if api_version else None  # None: the URL carries it (LRO status)
+    response = client.send_request(HttpRequest(method, url, params=params, json=json), **kwargs)
+    if response.status_code == 404:
+        raise ResourceNotFoundError(response=response, error_format=ARMErrorFormat)
+    if not 200 <= response.status_code < 300:
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    return response
 
 
 def error_parts(error: BaseException) -> tuple[int | None, str | None, str]:

@@ -20,9 +20,17 @@ from azml2aks.backends.local.endpoints import LocalEndpoints
 from azml2aks.backends.local.tail import JsonLinesTail
 from azml2aks.backends.ports import EnvironmentRef, JobState
 from azml2aks.config import AutoMLSettings, PipelineConfig
-from azml2aks.config.specs import AutoMLJobSpec, ComputeSpec, EnvironmentSpec, ModelSpec, thaw
+from azml2aks.config.specs import (
+    AutoMLJobSpec,
+    ComputeSpec,
+    DeploymentSpec,
+    EnvironmentSpec,
+    ModelSpec,
+    thaw,
+)
 from azml2aks.errors import BackendError
 from azml2aks.events import EventSink, ignore_event
+from azml2aks.findings import DoctorReport, Finding
 from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
 from azml2aks.retry import Poller
 
@@ -142,6 +150,15 @@ class LocalBackend(LocalEndpoints):
         return EnvironmentRef(spec.name, version, reused)
 
     # --- attach --------------------------------------------------------------------------
-    def attach_compute(self, spec: ComputeSpec) -> AttachResult:
+    def attach_compute(self, spec: ComputeSpec, *, require_cluster_access: bool = False) -> AttachResult:
         return AttachResult(compute="local", backend="local", status="local",
                             checks=({"check": "cluster", "result": "skipped", "detail": "the local backend serves on 127.0.0.1"},))
+
+    def detach_compute(self, spec: ComputeSpec) -> AttachResult:
+        return AttachResult(compute="local", backend="local", status="local")
+
+    def doctor(self, spec: ComputeSpec, deployment: DeploymentSpec | None = None, *,
+               require_cluster_access: bool = False) -> DoctorReport:
+        return DoctorReport(cluster="local", compute="local", findings=(Finding(
+            "backend", "pass", "the local backend serves on 127.0.0.1: there is no AKS cluster to check",
+            "run with --backend azure to check the cluster named in compute.cluster_name"),))
