@@ -155,7 +155,9 @@ def test_throttled_writes_wait_exactly_the_retry_after(fake_azure, fake_credenti
     fake_azure.faults.throttle("Extensions_Create", retry_after=2)
     sleeps: list[float] = []
     infra(fake_azure, fake_credential, sleeps).up()
-    assert [s for s in sleeps if s >= 1] == [5.0, 2.0]
+    # 429 -> its Retry-After; cluster LRO poll (the SDK's 30 s, no Retry-After on a 201); 429 ->
+    # its Retry-After; extension async operation: first wait, one InProgress; compute attach poll
+    assert sleeps == [5.0, 30, 2.0, 10.0, 10.0, 30]
     assert [c.status for c in fake_azure.calls("ManagedClusters_CreateOrUpdate")] == [429, 201]
     assert [c.status for c in fake_azure.calls("Extensions_Create")] == [429, 201]
 
@@ -179,5 +181,13 @@ def test_up_waits_for_the_router_address_on_the_injected_clock_and_gives_up_nami
     with pytest.raises(BackendError, match="waited 30 s for the inference router") as info:
         run.up()
     assert "kubectl get svc azureml-fe -n azureml" in info.value.hint
-    assert [s for s in sleeps if s >= 1] == [10.0, 10.0, 10.0]
+    # cluster LRO poll, extension operation (first wait, one InProgress), then the router: 3 polls
+    assert sleeps == [30, 10.0, 10.0, 10.0, 10.0, 10.0]
     assert "Compute_CreateOrUpdate" not in fake_azure.arm_counts()
+
+
+def test_instance_types_created_by_up_are_the_clusters_that_deployments_are_sized_by(
+        fake_azure, fake_credential, kube):
+    infra(fake_azure, fake_credential).up()
+    assert fake_azure.instance_types.resources("aks-dev")["cpu-small"]["resources"] == {
+        "requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}

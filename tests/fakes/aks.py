@@ -161,6 +161,7 @@ class Aks:
         """Hand out a kubeconfig for `cluster` that reaches `kube` (a started FakeKubernetes).
         `entra=True`: an Entra ID (AAD) cluster, whose kubeconfig user runs kubelogin (exec)."""
         self.api_servers[cluster] = (kube.url, kube.token)
+        kube.bind(self.fake.instance_types, cluster)
         self.entra_clusters.discard(cluster)
         if entra:
             self.entra_clusters.add(cluster)

@@ -43,7 +43,8 @@ class FakeKubernetes:
         self.tokens = {self.token}   # bearer tokens accepted (accept() adds an Entra ID one)
         self.namespaces: dict[str, dict] = {}
         self.services: dict[tuple[str, str], dict] = {}
-        self.instance_types: dict[str, dict] = {}
+        self._own_types: dict[str, dict] = {}
+        self._store = None   # (fake.instance_types, cluster) once bound
         self.requests: list[tuple[str, str]] = []
         self.forbidden: list[str] = []
         self._lock = threading.Lock()
@@ -89,14 +90,36 @@ class FakeKubernetes:
         self.services[(namespace, "azureml-fe")] = body
         return body
 
+    def bind(self, store, cluster: str) -> None:
+        """Keep InstanceTypes in the fake's per-cluster store (`fake.instance_types`, what
+        deployments are sized by) instead of here; `fake.aks.connect()` does it."""
+        self._store = (store, cluster)
+
+    @property
+    def instance_types(self) -> dict[str, dict]:
+        """The InstanceType objects on this cluster, by name."""
+        if self._store is not None:
+            store, cluster = self._store
+            return {o["metadata"]["name"]: o for o in store.objects(cluster)}
+        return self._own_types
+
     def add_instance_type(self, name: str, *, requests: dict | None = None, limits: dict | None = None,
                           node_selector: dict | None = None) -> dict:
+        if self._store is not None:
+            store, cluster = self._store
+            return store.apply(cluster, name, requests=requests, limits=limits, node_selector=node_selector)
         body = {"apiVersion": f"{CRD_GROUP}/{CRD_VERSION}", "kind": "InstanceType",
                 "metadata": {"name": name, "resourceVersion": "1"},
                 "spec": {"nodeSelector": node_selector,
                          "resources": {"requests": requests or {}, "limits": limits or {}}}}
-        self.instance_types[name] = body
+        self._own_types[name] = body
         return body
+
+    def _apply(self, body: dict) -> dict:
+        spec = body.get("spec") or {}
+        res = spec.get("resources") or {}
+        return self.add_instance_type(body["metadata"]["name"], requests=res.get("requests"),
+                                      limits=res.get("limits"), node_selector=spec.get("nodeSelector"))
 
     def accept(self, token: str) -> None:
         """Also accept `token` (an Entra ID token, as an AAD-enabled cluster does)."""
@@ -158,15 +181,15 @@ class FakeKubernetes:
             return 200, {"apiVersion": f"{CRD_GROUP}/{CRD_VERSION}", "kind": "InstanceTypeList",
                          "metadata": {}, "items": list(self.instance_types.values())}
         if path == _IT and method == "POST":
-            return self._create(self.instance_types, body, f"instancetypes.{CRD_GROUP}")
+            name = body["metadata"]["name"]
+            if name in self.instance_types:
+                return 409, _status(409, "AlreadyExists", f'instancetypes.{CRD_GROUP} "{name}" already exists')
+            return 201, self._apply(body)
         if m := re.fullmatch(_IT + r"/([^/]+)", path):
             if method == "PUT":
                 if m[1] not in self.instance_types:
                     return 404, _status(404, "NotFound", f'instancetypes.{CRD_GROUP} "{m[1]}" not found')
-                body["metadata"]["resourceVersion"] = str(int(self.instance_types[m[1]]["metadata"]
-                                                              .get("resourceVersion", "1")) + 1)
-                self.instance_types[m[1]] = body
-                return 200, body
+                return 200, self._apply(body)
             return self._get(self.instance_types, m[1], f"instancetypes.{CRD_GROUP}")
         return 404, _status(404, "NotFound", f"the server could not find the requested resource ({path})")
 
