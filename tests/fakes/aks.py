@@ -24,7 +24,7 @@ import re
 
 import yaml
 
-from .arm import FakeRequest, Reply, ServiceError, bad_request, not_found
+from .arm import FakeRequest, Reply, ServiceError, not_found
 from .state import ARM_HOST
 
 AZUREML_EXTENSION = "microsoft.azureml.kubernetes"
@@ -36,6 +36,12 @@ UNREACHABLE_API_SERVER = "https://127.0.0.1:1"
 AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
 #: AKS minor versions and whether each is preview (`az aks get-versions` in late 2026: assumption)
 KUBERNETES_VERSIONS = [("1.30", False), ("1.31", False), ("1.32", False), ("1.33", True)]
+
+
+def _aks_error(code: str, message: str) -> ServiceError:
+    """The AKS resource provider's 400: the specific code at the top level, no `UserError`
+    wrapper (unlike Azure ML's; azure-mgmt-containerservice's ErrorResponse model)."""
+    return ServiceError(400, code, message)
 
 
 class Aks:
@@ -205,19 +211,20 @@ class Aks:
         body = req.json() or {}
         props = body.get("properties") or {}
         if not body.get("location"):
-            raise bad_request("The 'location' property is required.", code="InvalidParameter")
+            raise _aks_error("InvalidParameter", "The 'location' property is required.")
         pools = props.get("agentPoolProfiles") or []
         existing = self.clusters.get(name)
         if existing is None and not any(p.get("mode") == "System" for p in pools):
-            raise bad_request("A cluster needs at least one agent pool of mode System.",
-                              code="MustDefineAtLeastOneSystemPool")
+            raise _aks_error("MustDefineAtLeastOneSystemPool",
+                             "A cluster needs at least one agent pool of mode System.")
         if existing is not None:
             old = {p["name"]: p for p in existing["properties"]["agentPoolProfiles"]}
             for p in pools:
                 was = old.get(p.get("name"))
                 if was and p.get("vmSize") and p["vmSize"].lower() != was["vmSize"].lower():
-                    raise bad_request(f"Changing property 'vmSize' of agent pool '{p['name']}' is not "
-                                      "allowed.", code="PropertyChangeNotAllowed")
+                    raise _aks_error("PropertyChangeNotAllowed",
+                                     f"Changing property 'vmSize' of agent pool '{p['name']}' is not "
+                                     "allowed.")
             cluster = existing
         else:
             cluster = self.add_cluster(name, azureml_extension=False, node_count=0)
