@@ -1,11 +1,20 @@
-"""Probe traffic for smoke tests, shadow comparison and ladder gates.
+"""Probe traffic for smoke tests, shadow comparison and ladder gates, through a transport seam.
 
 Sends hold-out rows, one row per request, to an endpoint's scoring URI with its key, either
-pinned to a colour (the ``azureml-model-deployment`` header) or routed by the endpoint. Every
-probe is bounded twice: at most ``max_requests`` requests and at most ``max_seconds`` of
-sending (plus one request timeout), from a small thread pool. Results carry latency
-percentiles, error counts, who answered, and the predictions by row, so two colours can be
-compared (:func:`agreement`) and scored against labels.
+pinned to a colour (the ``azureml-model-deployment`` header) or routed by the endpoint. The
+only I/O is the *transport*: a callable that sends one :class:`Request` and returns one
+:class:`Response` (status or None when nothing answered, headers, body, elapsed ms), in the
+style of httpx's transports. :class:`HTTPTransport` is the real one (requests, a session per
+thread); :class:`MockTransport` answers from a handler, so tests drive the real
+:class:`Prober` without a server.
+
+A round sends each row to every colour asked, back to back and in alternating order (row 0
+candidate first, row 1 baseline first, ...), so machine noise hits both colours of a pair
+alike. It is bounded three ways: the rows given (each once), ``max_seconds`` of sending (plus
+one request timeout), and ``until``, a callback the prober consults after every row so the
+caller's sequential test can end the round once its verdict is settled. :class:`RowSampler`
+hands out hold-out rows without replacement across rounds, so no row counts twice in a round
+and every row is used before any repeats.
 
 The key goes in the Authorization header only; it is never logged nor kept in a result.
 """
@@ -15,20 +24,83 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from azml2aks.rollout.stats import percentile
 
 logger = logging.getLogger(__name__)
 
 PIN_HEADER = "azureml-model-deployment"
 CONNECT_TIMEOUT = 2.0
 
+__all__ = ["PIN_HEADER", "Answer", "HTTPTransport", "MockTransport", "Payloads", "ProbeRun", "Prober",
+           "Request", "Response", "RowSampler", "Transport", "agreement", "online_metric",
+           "parse_predictions", "percentile", "same_prediction"]
 
+
+# --- the transport seam ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    url: str
+    headers: Mapping[str, str] = field(repr=False)  # holds the key: never printed
+    body: bytes
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Response:
+    """``status`` None: nothing answered (``error`` names why: refused, timed out, ...)."""
+
+    status: int | None
+    headers: Mapping[str, str]
+    body: bytes
+    elapsed_ms: float
+    error: str | None = None
+
+
+class Transport(Protocol):
+    def __call__(self, request: Request) -> Response: ...
+
+
+class HTTPTransport:
+    """The real transport: requests, one session per thread, connect timeout ``CONNECT_TIMEOUT``."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __call__(self, request: Request) -> Response:
+        import requests
+
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        start = time.perf_counter()
+        try:
+            resp = session.post(request.url, data=request.body, headers=dict(request.headers),
+                                timeout=(CONNECT_TIMEOUT, request.timeout))
+        except requests.RequestException as e:
+            return Response(None, {}, b"", (time.perf_counter() - start) * 1000, error=type(e).__name__)
+        return Response(resp.status_code, dict(resp.headers), resp.content, (time.perf_counter() - start) * 1000)
+
+
+class MockTransport:
+    """Answers every request with ``handler(request)`` (a Response); nothing leaves the process."""
+
+    def __init__(self, handler: Callable[[Request], Response]) -> None:
+        self.handler = handler
+
+    def __call__(self, request: Request) -> Response:
+        return self.handler(request)
+
+
+# --- payloads ----------------------------------------------------------------------------
 @dataclass
 class Payloads:
     """Hold-out rows as JSON-ready feature rows, plus labels when known."""
@@ -44,6 +116,53 @@ class Payloads:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+class RowSampler:
+    """Hold-out rows without replacement: a round gets distinct rows, and a row is used again
+    only after every other row has been (a new shuffled pass starts with the rows the round
+    has not just used). Deterministic for a given ``seed``."""
+
+    def __init__(self, n_rows: int, *, seed: int = 0) -> None:
+        self.n_rows = n_rows
+        self._random = random.Random(seed)
+        self._left: list[int] = []
+
+    def take(self, count: int) -> list[int]:
+        """``min(count, n_rows)`` distinct row indices."""
+        count = min(count, self.n_rows)
+        chosen = self._left[:count]
+        self._left = self._left[count:]
+        if len(chosen) < count:
+            taken = set(chosen)
+            fresh = [i for i in range(self.n_rows) if i not in taken]
+            self._random.shuffle(fresh)
+            used = list(chosen)
+            self._random.shuffle(used)
+            self._left = fresh + used
+            need = count - len(chosen)
+            chosen += self._left[:need]
+            self._left = self._left[need:]
+        return chosen
+
+
+# --- results -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Answer:
+    """One request's outcome: status (None: no answer), who answered, JSON body or text, ms."""
+
+    status: int | None
+    deployment: str | None
+    content: Any
+    ms: float
+
+    @property
+    def prediction(self) -> tuple[bool, Any]:
+        """(True, the first prediction) for a 200 with a non-empty answer, else (False, None)."""
+        if self.status != 200:
+            return False, None
+        predictions = parse_predictions(self.content)
+        return (True, predictions[0]) if predictions else (False, None)
 
 
 @dataclass
@@ -70,6 +189,20 @@ class ProbeRun:
     def error_rate(self) -> float | None:
         return self.errors / self.samples if self.samples else None
 
+    def record(self, index: int, answer: Answer) -> None:
+        self.samples += 1
+        if answer.deployment:
+            self.answered_by[answer.deployment] += 1
+        ok, prediction = answer.prediction
+        if ok:
+            self.latencies_ms.append(answer.ms)
+            self.predictions[index] = prediction
+            return
+        self.errors += 1
+        if len(self.error_samples) < 5:
+            content = "empty prediction list" if answer.status == 200 else answer.content
+            self.error_samples.append(f"{answer.status or 'no answer'}: {str(content)[:160]}")
+
     def summary(self) -> dict[str, Any]:
         return {"deployment": self.deployment, "samples": self.samples, "errors": self.errors,
                 "p50_ms": _round(self.p50_ms), "p99_ms": _round(self.p99_ms),
@@ -78,15 +211,6 @@ class ProbeRun:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (``q`` in 0..100); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return float(ordered[min(rank, len(ordered)) - 1])
 
 
 def parse_predictions(body: Any) -> list[Any]:
@@ -104,80 +228,82 @@ def agreement(a: dict[int, Any], b: dict[int, Any], *, tolerance: float = 1e-6) 
     common = [i for i in a if i in b]
     if not common:
         return None
-    return sum(_same(a[i], b[i], tolerance) for i in common) / len(common)
+    return sum(same_prediction(a[i], b[i], tolerance) for i in common) / len(common)
 
 
-def _same(x: Any, y: Any, tolerance: float) -> bool:
+def same_prediction(x: Any, y: Any, tolerance: float) -> bool:
+    """Equal labels, or numbers within ``tolerance`` relative difference."""
     if isinstance(x, bool) or isinstance(y, bool) or not isinstance(x, (int, float)) or not isinstance(y, (int, float)):
         return x == y
     return abs(x - y) <= tolerance * max(1.0, abs(x), abs(y))
 
 
+# --- the prober --------------------------------------------------------------------------
 class Prober:
-    """Sends bounded probe traffic to one scoring URI."""
+    """Sends bounded probe traffic to one scoring URI through ``transport``."""
 
     def __init__(self, scoring_uri: str, key: str, *, timeout: float = 5.0, concurrency: int = 2,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, transport: Transport | None = None) -> None:
         self.scoring_uri = scoring_uri
         self._key = key
         self.timeout = timeout
         self.concurrency = max(1, concurrency)
         self.clock = clock
-        self._local = threading.local()
+        self.transport: Transport = transport or HTTPTransport()
 
     def __repr__(self) -> str:
         return f"Prober({self.scoring_uri!r}, key=***)"
 
-    def _session(self):
-        import requests
-
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
-
-    def send(self, body: bytes, deployment: str | None) -> tuple[int | None, str | None, Any, float]:
-        """One request: (status or None, who answered, JSON body or error text, latency ms)."""
-        import requests
-
+    def send(self, body: bytes, deployment: str | None) -> Answer:
+        """One request, pinned to ``deployment`` when given."""
         headers = {"Authorization": f"Bearer {self._key}", "Content-Type": "application/json"}
         if deployment:
             headers[PIN_HEADER] = deployment
-        start = time.perf_counter()
+        resp = self.transport(Request(self.scoring_uri, headers, body, self.timeout))
+        if resp.status is None:
+            return Answer(None, None, resp.error or "no answer", resp.elapsed_ms)
         try:
-            resp = self._session().post(self.scoring_uri, data=body, headers=headers,
-                                        timeout=(CONNECT_TIMEOUT, self.timeout))
-        except requests.RequestException as e:
-            return None, None, type(e).__name__, (time.perf_counter() - start) * 1000
-        elapsed = (time.perf_counter() - start) * 1000
-        try:
-            content = resp.json()
+            content = json.loads(resp.body) if resp.body else None
         except ValueError:
-            content = resp.text[:200]
-        return resp.status_code, resp.headers.get(PIN_HEADER), content, elapsed
+            content = resp.body[:200].decode(errors="replace")
+        who = next((v for k, v in resp.headers.items() if k.lower() == PIN_HEADER), None)
+        return Answer(resp.status, who, content, resp.elapsed_ms)
 
     def run(self, payloads: Payloads, deployments: Sequence[str | None], *, max_requests: int,
-            max_seconds: float) -> list[ProbeRun]:
-        """Send rows 0..max_requests-1 to each of ``deployments`` (same rows, in that order per
-        row); stop starting new rows after ``max_seconds``. One ProbeRun per deployment."""
+            max_seconds: float, rows: Sequence[int] | None = None,
+            until: Callable[[int, list[Answer]], bool] | None = None) -> list[ProbeRun]:
+        """Send ``rows`` (default 0..max_requests-1) to each of ``deployments``, the colours of a
+        row back to back in alternating order; at most ``max_requests`` rows. Stop starting
+        rows after ``max_seconds``, or once ``until(row, answers)`` (called under a lock after
+        every row, answers in ``deployments`` order) returns True. One ProbeRun per deployment."""
         runs = [ProbeRun(d) for d in deployments]
-        if not len(payloads) or max_requests <= 0:
+        order = list(rows if rows is not None else range(max_requests))[:max(0, max_requests)]
+        if not len(payloads) or not order:
             return runs
         lock = threading.Lock()
-        counter = iter(range(max_requests))
+        queue = iter(enumerate(order))
         deadline = self.clock() + max_seconds
+        done = threading.Event()
 
         def worker() -> None:
-            while self.clock() < deadline:
+            while not done.is_set() and self.clock() < deadline:
                 with lock:
-                    index = next(counter, None)
-                if index is None:
+                    item = next(queue, None)
+                if item is None:
                     return
+                position, index = item
                 body = payloads.body(index)
-                for run in runs:
-                    status, who, content, ms = self.send(body, run.deployment)
-                    with lock:
-                        _record(run, index, status, who, content, ms)
+                turn = list(range(len(runs)))
+                if position % 2:
+                    turn.reverse()
+                answers: list[Answer | None] = [None] * len(runs)
+                for k in turn:
+                    answers[k] = self.send(body, runs[k].deployment)
+                with lock:
+                    for run, answer in zip(runs, answers, strict=True):
+                        run.record(index, answer)  # type: ignore[arg-type]
+                    if until is not None and until(index, answers):  # type: ignore[arg-type]
+                        done.set()
 
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="probe") as pool:
             for future in [pool.submit(worker) for _ in range(self.concurrency)]:
@@ -185,22 +311,6 @@ class Prober:
         for run in runs:
             logger.debug("probe %s: %s", run.deployment or "(routed)", run.summary())
         return runs
-
-
-def _record(run: ProbeRun, index: int, status: int | None, who: str | None, content: Any, ms: float) -> None:
-    run.samples += 1
-    if who:
-        run.answered_by[who] += 1
-    if status == 200:
-        predictions = parse_predictions(content)
-        if predictions:
-            run.latencies_ms.append(ms)
-            run.predictions[index] = predictions[0]
-            return
-        content = "empty prediction list"
-    run.errors += 1
-    if len(run.error_samples) < 5:
-        run.error_samples.append(f"{status or 'no answer'}: {str(content)[:160]}")
 
 
 def online_metric(metric_name: str, run: ProbeRun, payloads: Payloads) -> float | None:

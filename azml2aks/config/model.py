@@ -321,6 +321,10 @@ class Gates(Section):
     p99_floor_ms: float = Field(
         100.0, ge=0, description="p99 ratio is taken against max(live p99, this): small-sample noise below it cannot fail the ratio gate (ms)."
     )
+    confidence: float = Field(
+        0.95, ge=0.5, lt=1, description="Confidence of every gate's decision: each interval end is a one-sided bound "
+        "at this level, agreement and accuracy fail only when their whole interval lies below the threshold, the "
+        "paired latency test fails only below 1 - confidence, and a round stops once its verdict is settled.")
     agreement_tolerance: float = Field(
         0.1, ge=0, description="Regression and forecasting: predictions within this relative difference agree "
         "(two different models never match exactly). Classification labels must be equal."

@@ -6,14 +6,23 @@ observation (``Ok``, ``Failed``, ``ProbeResult``, or ``Planned`` for ``--dry-run
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from azml2aks.rollout.sequential import StopRule
 
 
 # --- actions -----------------------------------------------------------------------------
 class Action:
     def to_dict(self) -> dict[str, Any]:
-        return {"action": type(self).__name__, **asdict(self)}  # type: ignore[call-overload]
+        """The action's fields; its stopping rule (``stop``) is how it is judged, not what it does."""
+        return {"action": type(self).__name__,
+                **{f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "stop"}}  # type: ignore[arg-type]
+
+
+def _plain(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else value
 
 
 @dataclass(frozen=True)
@@ -29,12 +38,14 @@ class SmokeTest(Action):
 
 @dataclass(frozen=True)
 class Shadow(Action):
-    """Replay the same rows to ``colour`` and ``baseline`` (both pinned) and compare."""
+    """Replay the same rows to ``colour`` and ``baseline`` (both pinned, in interleaved pairs) and
+    compare. ``requests`` is the round's budget; ``stop`` ends it early once the verdict is settled."""
 
     colour: str
     baseline: str
     requests: int
     seconds: float
+    stop: StopRule | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class Probe(Action):
     percent: int
     requests: int
     seconds: float
+    stop: StopRule | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -111,10 +123,31 @@ class Stats:
 
 @dataclass(frozen=True)
 class ProbeResult:
+    """One probe round. The counts below let the gates state an interval and how many rows a
+    figure rests on; a result without them (``None``) is judged on its point values alone.
+
+    ``compared``/``agreed``: rows answered by both colours / predicted alike. ``labelled``/
+    ``correct``: answered rows with a label / predicted right (classification). ``pairs``:
+    (candidate ms, baseline ms) of rows both answered, sent back to back; ``candidate_ms``: every
+    latency the candidate answered with. ``rows``: distinct
+    hold-out rows sent. ``planned``: the round's budget; fewer samples than that means the round
+    was stopped (``stopped`` says why). ``seconds``: how long the round took to decide.
+    """
+
     candidate: Stats
     baseline: Stats | None = None
     agreement: float | None = None
     metric: float | None = None
+    compared: int | None = None
+    agreed: int | None = None
+    labelled: int | None = None
+    correct: int | None = None
+    pairs: tuple[tuple[float, float], ...] = ()
+    candidate_ms: tuple[float, ...] = ()
+    rows: int | None = None
+    planned: int | None = None
+    seconds: float | None = None
+    stopped: str | None = None
 
 
 Observation = Ok | Failed | Planned | ProbeResult

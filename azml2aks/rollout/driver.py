@@ -75,12 +75,15 @@ class Executor:
 
     def __init__(self, config: PipelineConfig, endpoints: Endpoints, *, model: str | None, environment: str | None,
                  code_dir: str | Path | None, payloads: P.Payloads, sleep: Callable[[float], None],
-                 on_event: EventSink = ignore_event) -> None:
+                 on_event: EventSink = ignore_event, clock: Callable[[], float] = time.monotonic,
+                 transport: P.Transport | None = None) -> None:
         self.config, self.endpoints = config, endpoints
         self.model, self.environment, self.code_dir = model, environment, code_dir
         self.payloads, self.sleep, self.on_event = payloads, sleep, on_event
+        self.clock, self.transport = clock, transport
         self.name = config.endpoint.name
         self.gates = config.rollout.gates
+        self.sampler = P.RowSampler(len(payloads), seed=config.local.seed)
         self._prober: P.Prober | None = None
 
     def prober(self) -> P.Prober:
@@ -88,7 +91,8 @@ class Executor:
             state = self.endpoints.get_endpoint(self.name)
             timeout = self.config.deployment.request_settings.request_timeout_ms / 1000 + 1
             self._prober = P.Prober(state.scoring_uri, self.endpoints.get_credentials(self.name).secret,
-                                    timeout=timeout, concurrency=self.config.rollout.probe_concurrency)
+                                    timeout=timeout, concurrency=self.config.rollout.probe_concurrency,
+                                    transport=self.transport)
         return self._prober
 
     def __call__(self, action: R.Action) -> R.Observation:
@@ -119,13 +123,7 @@ class Executor:
                                        max_seconds=s.probe_seconds)
             return R.ProbeResult(_stats(run))
         elif isinstance(action, (R.Shadow, R.Probe)):
-            runs = self.prober().run(self.payloads, [action.colour, action.baseline],
-                                     max_requests=action.requests, max_seconds=action.seconds)
-            cand, base = runs
-            return R.ProbeResult(_stats(cand), _stats(base),
-                                 agreement=P.agreement(cand.predictions, base.predictions,
-                                                       tolerance=self._agreement_tolerance()),
-                                 metric=P.online_metric(self.config.primary_metric, cand, self.payloads))
+            return self.probe_round(action)
         elif isinstance(action, R.SetTraffic):
             self.endpoints.set_traffic(self.name, Traffic(action.traffic))
         elif isinstance(action, R.Rollback):
@@ -135,6 +133,45 @@ class Executor:
         elif isinstance(action, R.DeleteDeployment):
             self.endpoints.delete_deployment(self.name, action.colour)
         return R.Ok()
+
+    def probe_round(self, action: R.Shadow | R.Probe) -> R.ProbeResult:
+        """One gated round: distinct hold-out rows to both colours in interleaved pairs, fed
+        row by row to the action's stopping rule; ends when the verdict is settled."""
+        rows = self.sampler.take(action.requests)
+        tally = R.Tally(planned=len(rows))
+        accuracy = self.config.primary_metric == "accuracy"
+        tolerance = self._agreement_tolerance()
+        labels = self.payloads.labels
+        verdict: list[str] = []
+
+        def until(index: int, answers: list[P.Answer]) -> bool:
+            (ok, pred), base = answers[0].prediction, answers[1] if len(answers) > 1 else None
+            base_ok, base_pred = base.prediction if base is not None else (False, None)
+            correct = None
+            if ok and accuracy and labels:
+                label = labels[index % len(labels)]
+                correct = P.same_prediction(pred, label, 0.0) or str(pred) == str(label)
+            tally.add(R.RowOutcome(index, answers[0].ms if ok else None,
+                                   base.ms if base is not None and base_ok else None, has_baseline=base is not None,
+                                   agree=P.same_prediction(pred, base_pred, tolerance) if ok and base_ok else None,
+                                   correct=correct))
+            settled = action.stop.settled(tally.result()) if action.stop is not None else None
+            if settled:
+                verdict.append(settled)
+            return settled is not None
+
+        start = self.clock()
+        runs = self.prober().run(self.payloads, [action.colour, action.baseline], max_requests=len(rows),
+                                 max_seconds=action.seconds, rows=rows, until=until)
+        seconds = self.clock() - start
+        if verdict:
+            stopped = f"settled ({verdict[0]}) after {len(tally)} of {len(rows)} rows"
+        elif len(tally) < len(rows):
+            stopped = f"time limit ({action.seconds:g} s) after {len(tally)} of {len(rows)} rows"
+        else:
+            stopped = f"all {len(rows)} rows"
+        metric = None if accuracy else P.online_metric(self.config.primary_metric, runs[0], self.payloads)
+        return tally.result(metric=metric, seconds=seconds, stopped=stopped)
 
     def restore(self, traffic: dict[str, int]) -> None:
         wanted = Traffic(traffic)
@@ -172,7 +209,7 @@ def _next_colour(name: str, traffic: dict[str, int], config: PipelineConfig) -> 
 def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str | Path | None,
                 model: ModelVersion | None, environment: str | None = None, payloads: P.Payloads,
                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                on_event: EventSink = ignore_event) -> DeployResult:
+                on_event: EventSink = ignore_event, transport: P.Transport | None = None) -> DeployResult:
     """Roll ``model`` served by the package in ``code_dir`` (with ``environment``, a
     ``name:version``) out as a new colour; raise RolloutAborted when rolled back."""
     name = config.endpoint.name
@@ -184,8 +221,11 @@ def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str |
                            registered_metric=registered, clock=clock)
     except ValueError as e:
         raise ConfigError(f"endpoint {name!r}: {e}", hint=_SETTLE_FIRST) from None
+    if engine.previous is not None:
+        _check_holdout(config, payloads)
     execute = Executor(config, endpoints, model=getattr(model, "ref", None), environment=environment,
-                       code_dir=code_dir, payloads=payloads, sleep=sleep, on_event=on_event)
+                       code_dir=code_dir, payloads=payloads, sleep=sleep, on_event=on_event, clock=clock,
+                       transport=transport)
     on_event({"event": "rollout", "message": f"rolling {colour} out on endpoint {name} "
                                              f"(live: {engine.previous or 'none'}, ladder {config.rollout.steps})"})
     seen = 0
@@ -233,6 +273,17 @@ def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str |
     return DeployResult(endpoint=name, scoring_uri=state.scoring_uri, result=report.result, colour=colour,
                         previous=report.previous, traffic=report.traffic, steps=tuple(report.steps),
                         model=getattr(model, "ref", None))
+
+
+def _check_holdout(config: PipelineConfig, payloads: P.Payloads) -> None:
+    """A gated round uses each hold-out row at most once: it needs ``min_samples`` distinct rows."""
+    s = config.rollout
+    if len(payloads) < s.gates.min_samples:
+        field = "automl.test_data" if config.automl.test_data else "automl.training_data"
+        raise ConfigError(
+            f"the hold-out ({field}) has {len(payloads)} rows, but rollout.gates.min_samples is "
+            f"{s.gates.min_samples}: a gate round sends each row once, so it could never pass",
+            hint=f"add rows to {field}, or lower rollout.gates.min_samples to {max(1, len(payloads))} or less")
 
 
 def _restore_after_interruption(execute: Executor, last_good: dict[str, int], on_event: EventSink) -> bool:
@@ -364,8 +415,14 @@ def invoke(pipeline: Any, file: str | Path, *, deployment: str | None = None) ->
     state = endpoints.get_endpoint(name)
     timeout = pipeline.config.deployment.request_settings.request_timeout_ms / 1000 + 1
     prober = P.Prober(state.scoring_uri, endpoints.get_credentials(name).secret, timeout=timeout)
-    code, who, content, ms = prober.send(body, deployment)
-    if code >= 400 or code == 0:
+    answer = prober.send(body, deployment)
+    code, who, content, ms = answer.status, answer.deployment, answer.content, answer.ms
+    if code is None:
+        where = f"deployment {deployment!r} of endpoint {name!r}" if deployment else f"endpoint {name!r}"
+        raise BackendError(f"{where} did not answer at {state.scoring_uri} ({content})",
+                           hint="check it with `azml2aks status PIPELINE`; a stopped local endpoint comes back "
+                                "with `azml2aks deploy PIPELINE`")
+    if code >= 400:
         detail = json.dumps(content)[:500] if not isinstance(content, str) else content[:500]
         where = f"deployment {who!r} of endpoint {name!r}" if who else f"endpoint {name!r}"
         if 400 <= code < 500:

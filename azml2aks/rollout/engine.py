@@ -24,7 +24,11 @@ after its smoke test; an inconclusive step (fewer than ``gates.min_samples`` pro
 ``gates.inconclusive_holds`` times, then fails; a step failing on latency alone is measured
 again ``gates.latency_retries`` times before it fails; any failure restores the last good split
 (Rollback) and the report says ``rolled_back``; the previous colour stays at 0 % after
-promotion unless ``delete_previous``. Gate judgement is :func:`judge`.
+promotion unless ``delete_previous``. Gate judgement is :func:`judge`; every ``Shadow`` and
+``Probe`` carries a :class:`StopRule` (the same judgement), which the driver consults between
+probes so a round ends as soon as its verdict is settled. Each step records what the decision
+rested on: samples, distinct rows, the budget, why it stopped, how long it took, and per gate
+the value, interval, threshold and status.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from azml2aks.rollout.gates import (
     judge,
     judge_smoke,
 )
+from azml2aks.rollout.sequential import StopRule
 from azml2aks.rollout.traffic import Traffic
 
 
@@ -113,7 +118,7 @@ class Rollout:
         return self.traffic.at(self.colour, percent, self.previous).to_dict()
 
     def _record(self, phase: str, judgement: Judgement | None, *, percent: int | None = None,
-                attempt: int = 1, note: str | None = None) -> None:
+                attempt: int = 1, note: str | None = None, obs: Observation | None = None) -> None:
         entry: dict[str, Any] = {"phase": phase, "percent": percent, "attempt": attempt,
                                  "traffic": dict(self.report.traffic),
                                  "at_seconds": round(self.clock() - self._start, 3)}
@@ -123,7 +128,15 @@ class Rollout:
             entry.update(verdict=judgement.verdict, gates=[f.to_dict() for f in judgement.figures])
         if note:
             entry["note"] = note
+        if isinstance(obs, ProbeResult):  # what the decision rests on, and how long it took
+            entry.update(samples=obs.candidate.samples, rows=obs.rows, planned=obs.planned,
+                         seconds=None if obs.seconds is None else round(obs.seconds, 3), stopped=obs.stopped,
+                         confidence=self.settings.gates.confidence)
         self.report.steps.append(entry)
+
+    def stop_rule(self) -> StopRule:
+        """How a round stops early: judged as :meth:`_judge` will judge its observation."""
+        return StopRule(self.settings.gates, self.metric_name, self.registered_metric, self._live_p99)
 
     def _judge(self, obs: Observation) -> Judgement | None:
         if isinstance(obs, Planned):
@@ -147,7 +160,7 @@ class Rollout:
             obs = yield make()
             judgement = self._judge(obs)
             self._record(phase, judgement, percent=percent, attempt=attempt,
-                         note=obs.reason if isinstance(obs, Failed) else None)
+                         note=obs.reason if isinstance(obs, Failed) else None, obs=obs)
             if judgement is None or judgement.verdict == PASS:
                 return None
             if isinstance(obs, Failed):
@@ -214,7 +227,7 @@ class Rollout:
         base = self.previous
         if s.shadow_requests > 0:
             failure = yield from self._gated(
-                lambda: Shadow(colour, base, s.shadow_requests, s.probe_seconds), "shadow", None)
+                lambda: Shadow(colour, base, s.shadow_requests, s.probe_seconds, self.stop_rule()), "shadow", None)
             if failure:
                 return (yield from self._rollback(failure))
         for percent in s.steps:
@@ -224,7 +237,8 @@ class Rollout:
             if s.bake_seconds > 0:
                 yield Wait(s.bake_seconds, f"bake at {percent} %")
             failure = yield from self._gated(
-                lambda p=percent: Probe(colour, base, p, s.probe_requests, s.probe_seconds), "step", percent)
+                lambda p=percent: Probe(colour, base, p, s.probe_requests, s.probe_seconds, self.stop_rule()),
+                "step", percent)
             if failure:
                 return (yield from self._rollback(failure))
         failure = yield from self._act(Promote(colour, base))

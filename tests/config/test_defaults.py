@@ -24,6 +24,7 @@ def test_gate_defaults():
     assert (g.min_samples, g.max_error_rate, g.max_p99_ms, g.max_p99_ratio) == (20, 0.01, 500.0, 2.0)
     assert (g.min_agreement, g.metric_tolerance, g.inconclusive_holds) == (0.95, 0.05, 1)
     assert (g.latency_retries, g.p99_floor_ms, g.agreement_tolerance) == (1, 100.0, 0.1)
+    assert g.confidence == 0.95
 
 
 def test_deployment_defaults_request_what_mlflow_models_need_on_kubernetes():
