@@ -164,12 +164,12 @@ class Executor:
         runs = self.prober().run(self.payloads, [action.colour, action.baseline], max_requests=len(rows),
                                  max_seconds=action.seconds, rows=rows, until=until)
         seconds = self.clock() - start
-        if verdict:
-            stopped = f"settled ({verdict[0]}) after {len(tally)} of {len(rows)} rows"
-        elif len(tally) < len(rows):
-            stopped = f"time limit ({action.seconds:g} s) after {len(tally)} of {len(rows)} rows"
-        else:
+        if len(tally) >= len(rows):
             stopped = f"all {len(rows)} rows"
+        elif verdict:
+            stopped = f"settled ({verdict[0]}) after {len(tally)} of {len(rows)} rows"
+        else:
+            stopped = f"time limit ({action.seconds:g} s) after {len(tally)} of {len(rows)} rows"
         metric = None if accuracy else P.online_metric(self.config.primary_metric, runs[0], self.payloads)
         return tally.result(metric=metric, seconds=seconds, stopped=stopped)
 
@@ -184,16 +184,26 @@ def _stats(run: P.ProbeRun) -> R.Stats:
 
 
 def format_step(step: dict[str, Any]) -> str:
-    """One line of gate figures: ``step 10 %: pass  samples 40>=20, p99_ms 9.1<=500, ...``."""
+    """One line per round: ``step 10 %: PASS  agreement 0.97 [0.88,1]>=0.95 pass (36 rows), ...``,
+    then what the decision rested on: samples, distinct rows, why the round stopped, seconds."""
     where = f"{step['phase']} {step['percent']} %" if step.get("percent") is not None else step["phase"]
     if step.get("attempt", 1) > 1:
         where += f" (hold {step['attempt'] - 1})"
     figures = []
     for g in step.get("gates", []):
         value = "-" if g["value"] is None else (f"{g['value']:.3g}" if isinstance(g["value"], float) else g["value"])
+        interval = g.get("interval")
+        if interval:
+            value = f"{value} [{interval[0]:.3g},{interval[1]:.3g}]"
+        if g.get("p_value") is not None and g["p_value"] < 1:
+            value = f"{value} p={g['p_value']:.2g}"
         figures.append(f"{g['gate']} {value}/{g['threshold']:.3g} {g['status']}" if g["threshold"] is not None
                        else f"{g['gate']} {g['status']}")
-    return f"  {where}: {step['verdict'].upper()}  " + ", ".join(figures) + (f"  ({step['note']})" if step.get("note") else "")
+    line = f"  {where}: {step['verdict'].upper()}  " + ", ".join(figures)
+    if step.get("stopped"):
+        seconds = f", {step['seconds']:.2f} s" if step.get("seconds") is not None else ""
+        line += f"  [{step['stopped']}{seconds}]"
+    return line + (f"  ({step['note']})" if step.get("note") else "")
 
 
 _SETTLE_FIRST = "settle the split first: azml2aks promote PIPELINE, or azml2aks rollback PIPELINE"
