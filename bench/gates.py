@@ -113,7 +113,11 @@ CATALOGUE = [
 def build_models(root: Path) -> tuple[dict[str, Path], float]:
     """One model folder per name, trained on the example's data; and blue's CV accuracy."""
     import pandas as pd
-    from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier, RandomForestClassifier
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        GradientBoostingClassifier,
+        RandomForestClassifier,
+    )
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
     from sklearn.neighbors import KNeighborsClassifier

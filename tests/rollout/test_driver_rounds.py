@@ -98,3 +98,16 @@ def test_the_next_round_uses_rows_the_last_one_did_not():
     run(Probe("green", "blue", 50, 12, 30.0, rule))
     second = {row for colour, row in endpoint.sent if colour == "green"}
     assert len(first) == len(second) == 12 and not first & second
+
+
+def test_a_step_line_shows_each_interval_and_why_the_round_stopped():
+    from azml2aks.rollout.driver import format_step
+
+    step = {"phase": "shadow", "percent": None, "attempt": 1, "verdict": "fail", "samples": 4, "rows": 4,
+            "stopped": "settled (fail) after 4 of 36 rows", "seconds": 0.21,
+            "gates": [{"gate": "agreement", "value": 0.0, "threshold": 0.85, "status": "fail", "n": 4,
+                       "interval": [0.0, 0.3108]},
+                      {"gate": "p99_ratio", "value": 3.0, "threshold": 2.0, "status": "fail", "n": 5,
+                       "p_value": 0.0312}]}
+    assert format_step(step) == ("  shadow: FAIL  agreement 0 [0,0.311]/0.85 fail, p99_ratio 3 p=0.031/2 fail"
+                                 "  [settled (fail) after 4 of 36 rows, 0.21 s]")

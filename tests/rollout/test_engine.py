@@ -238,3 +238,29 @@ def test_colour_choice_alternates():
     assert choose_colour({}, ("blue", "green")) == "blue"
     assert choose_colour({"blue": 100}, ("blue", "green")) == "green"
     assert choose_colour({"blue": 0, "green": 100}, ("blue", "green")) == "blue"
+
+
+def test_every_round_carries_the_stopping_rule_the_engine_judges_with():
+    run = Script()
+    engine = Rollout({"blue": 100}, "green", settings(), metric_name="accuracy", registered_metric=0.97)
+    drive(engine.flow(), run)
+    rounds = [a for a in run.actions if isinstance(a, (Shadow, Probe))]
+    assert len(rounds) == 4 and all(a.stop is not None for a in rounds)
+    assert (rounds[0].stop.metric_name, rounds[0].stop.registered_metric) == ("accuracy", 0.97)
+    assert rounds[-1].stop.live_p99_ms == 8.0  # blue's p99 from the earlier rounds, as judge uses it
+    assert "stop" not in rounds[0].to_dict()  # the plan printed for --dry-run shows what is done, not how judged
+
+
+def test_a_step_records_what_its_decision_rested_on_and_keeps_the_old_keys():
+    measured = ProbeResult(Stats(4, 0, 5.0, 9.0), Stats(4, 0, 5.0, 8.0), agreement=0.0, compared=4, agreed=0,
+                           pairs=((9.0, 8.0),) * 4, candidate_ms=(9.0,) * 4, rows=4, planned=36, seconds=0.25,
+                           stopped="settled (fail) after 4 of 36 rows")
+    report = drive(Rollout({"blue": 100}, "green", settings()).flow(), Script(probes=[measured]))
+    shadow = report.steps[-1]
+    assert {"phase", "percent", "attempt", "traffic", "verdict", "gates"} <= set(shadow)
+    assert (shadow["samples"], shadow["rows"], shadow["planned"], shadow["seconds"]) == (4, 4, 36, 0.25)
+    assert shadow["stopped"] == "settled (fail) after 4 of 36 rows" and shadow["confidence"] == 0.95
+    agreement = next(g for g in shadow["gates"] if g["gate"] == "agreement")
+    assert {"gate", "value", "threshold", "status"} <= set(agreement)
+    assert (agreement["status"], agreement["n"], agreement["interval"][0]) == ("fail", 4, 0.0)
+    assert report.result == "rolled_back" and "agreement" in report.reason
