@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from azml2aks.backends.local import processes
+from azml2aks import processes
 
 pytestmark = pytest.mark.e2e
 
@@ -14,11 +14,12 @@ pytestmark = pytest.mark.e2e
 def test_invoke_against_an_endpoint_whose_router_is_down_exits_3_naming_it(tmp_path, iris_files, capsys):
     from azml2aks import cli
     from azml2aks.backends.local.endpoints import LocalEndpoints
+    from azml2aks.config import specs
     from tests.local.conftest import make_config
 
     _, _, csv = iris_files
     eps = LocalEndpoints(tmp_path / "work", startup_timeout=60)
-    eps.ensure_endpoint(make_config(tmp_path, csv, endpoint="down-ep"))
+    eps.ensure_endpoint(specs.endpoint_spec(make_config(tmp_path, csv, endpoint="down-ep")))
     try:
         router_pid = json.loads((tmp_path / "work" / "endpoints" / "down-ep" / "state.json").read_text())["router"]["pid"]
         processes.terminate(router_pid)  # the router this test started: nothing listens on its port now
@@ -30,6 +31,6 @@ def test_invoke_against_an_endpoint_whose_router_is_down_exits_3_naming_it(tmp_p
         assert cli.main(["invoke", str(yaml), "--file", str(request)]) == 3
         err = capsys.readouterr().err
         assert "endpoint 'down-ep' did not answer" in err and "azml2aks status" in err
-        assert "TypeError" not in err and eps.get_keys("down-ep").primary not in err
+        assert "TypeError" not in err and eps.get_credentials("down-ep").secret not in err
     finally:
         eps.stop_endpoint("down-ep")

@@ -22,8 +22,8 @@ class OneEndpoint:
     def get_endpoint(self, name):
         return SimpleNamespace(scoring_uri=f"http://127.0.0.1:1/api/v1/endpoint/{name}/score")
 
-    def get_keys(self, name):
-        return SimpleNamespace(primary="k3y")
+    def get_credentials(self, name):
+        return SimpleNamespace(secret="k3y")
 
 
 class Colours:
@@ -51,7 +51,7 @@ def executor(endpoint, **rollout):
         "automl": {"task": "classification", "target_column_name": "y", "training_data": "unused.csv"},
         "rollout": {"probe_concurrency": 1, **rollout}})
     ticks = itertools.count()
-    return Executor(config, OneEndpoint(), package_dir=None, model_dir=None, model=None, payloads=PAYLOADS,
+    return Executor(config, OneEndpoint(), model=None, environment=None, code_dir=None, payloads=PAYLOADS,
                     sleep=lambda s: None, clock=lambda: float(next(ticks)), transport=MockTransport(endpoint)), config
 
 
