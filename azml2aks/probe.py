@@ -12,7 +12,9 @@ A round sends each row to every colour asked, back to back and in alternating or
 candidate first, row 1 baseline first, ...), so machine noise hits both colours of a pair
 alike. It is bounded three ways: the rows given (each once), ``max_seconds`` of sending (plus
 one request timeout), and ``until``, a callback the prober consults after every row so the
-caller's sequential test can end the round once its verdict is settled. :class:`RowSampler`
+caller's sequential test can end the round once its verdict is settled (:func:`gated_round`
+feeds each row to a :class:`azml2aks.rollout.Tally` and asks the round's stopping rule).
+:class:`RowSampler`
 hands out hold-out rows without replacement across rounds, so no row counts twice in a round
 and every row is used before any repeats.
 
@@ -33,6 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from azml2aks.config import PipelineConfig
+from azml2aks.errors import ConfigError
+from azml2aks.rollout.actions import ProbeResult
+from azml2aks.rollout.sequential import RowOutcome, StopRule, Tally
 from azml2aks.rollout.stats import percentile
 
 logger = logging.getLogger(__name__)
@@ -41,8 +47,8 @@ PIN_HEADER = "azureml-model-deployment"
 CONNECT_TIMEOUT = 2.0
 
 __all__ = ["PIN_HEADER", "Answer", "HTTPTransport", "MockTransport", "Payloads", "ProbeRun", "Prober",
-           "Request", "Response", "RowSampler", "Transport", "agreement", "online_metric",
-           "parse_predictions", "percentile", "same_prediction"]
+           "Request", "Response", "RowSampler", "Transport", "agreement", "check_holdout", "gated_round",
+           "online_metric", "parse_predictions", "percentile", "same_prediction"]
 
 
 # --- the transport seam ------------------------------------------------------------------
@@ -311,6 +317,62 @@ class Prober:
         for run in runs:
             logger.debug("probe %s: %s", run.deployment or "(routed)", run.summary())
         return runs
+
+
+def check_holdout(payloads: Payloads, config: PipelineConfig) -> None:
+    """A gated round uses each hold-out row at most once: it needs ``min_samples`` distinct rows."""
+    s = config.rollout
+    if len(payloads) < s.gates.min_samples:
+        where = "automl.test_data" if config.automl.test_data else "automl.training_data"
+        raise ConfigError(
+            f"the hold-out ({where}) has {len(payloads)} rows, but rollout.gates.min_samples is "
+            f"{s.gates.min_samples}: a gate round sends each row once, so it could never pass",
+            hint=f"add rows to {where}, or lower rollout.gates.min_samples to {max(1, len(payloads))} or less")
+
+
+def gated_round(prober: Prober, payloads: Payloads, rows: Sequence[int], colour: str, baseline: str | None, *,
+                max_seconds: float, stop: StopRule | None, metric_name: str, tolerance: float,
+                clock: Callable[[], float] = time.monotonic) -> ProbeResult:
+    """One gate round: ``rows`` (distinct) to ``colour`` and ``baseline`` in interleaved pairs,
+    each row's outcome fed to a :class:`Tally`; ends once ``stop`` says the verdict is settled.
+
+    The observation says how many rows it rests on, why it stopped and how long it took.
+    ``correct`` is counted only when the primary metric is accuracy; any other metric is
+    computed on the answered rows at the end (:func:`online_metric`).
+    """
+    tally = Tally(planned=len(rows))
+    accuracy = metric_name == "accuracy"
+    labels = payloads.labels
+    verdict: list[str] = []
+
+    def until(index: int, answers: list[Answer]) -> bool:
+        (ok, pred), base = answers[0].prediction, answers[1] if len(answers) > 1 else None
+        base_ok, base_pred = base.prediction if base is not None else (False, None)
+        correct = None
+        if ok and accuracy and labels:
+            label = labels[index % len(labels)]
+            correct = same_prediction(pred, label, 0.0) or str(pred) == str(label)
+        tally.add(RowOutcome(index, answers[0].ms if ok else None,
+                             base.ms if base is not None and base_ok else None, has_baseline=base is not None,
+                             agree=same_prediction(pred, base_pred, tolerance) if ok and base_ok else None,
+                             correct=correct))
+        settled = stop.settled(tally.result()) if stop is not None else None
+        if settled:
+            verdict.append(settled)
+        return settled is not None
+
+    start = clock()
+    runs = prober.run(payloads, [colour, baseline], max_requests=len(rows), max_seconds=max_seconds,
+                      rows=rows, until=until)
+    seconds = clock() - start
+    if len(tally) >= len(rows):
+        stopped = f"all {len(rows)} rows"
+    elif verdict:
+        stopped = f"settled ({verdict[0]}) after {len(tally)} of {len(rows)} rows"
+    else:
+        stopped = f"time limit ({max_seconds:g} s) after {len(tally)} of {len(rows)} rows"
+    metric = None if accuracy else online_metric(metric_name, runs[0], payloads)
+    return tally.result(metric=metric, seconds=seconds, stopped=stopped)
 
 
 def online_metric(metric_name: str, run: ProbeRun, payloads: Payloads) -> float | None:

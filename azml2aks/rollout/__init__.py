@@ -36,6 +36,7 @@ from azml2aks.rollout.gates import (
     SKIPPED,
     GateFigure,
     Judgement,
+    format_step,
     judge,
     judge_smoke,
 )
@@ -53,5 +54,5 @@ __all__ = [
     "ProbeResult", "Promote", "Rollback", "SetTraffic", "Shadow", "SmokeTest", "Stats", "Wait",
     "Report", "Rollout", "drive", "plan", "FAIL", "INCONCLUSIVE", "LATENCY_GATES", "PASS", "PLANNED",
     "SKIPPED", "GateFigure", "Judgement", "judge", "judge_smoke", "Traffic", "check_split",
-    "choose_colour", "promote_target", "rollback_target", "RowOutcome", "StopRule", "Tally",
+    "choose_colour", "promote_target", "rollback_target", "RowOutcome", "StopRule", "Tally", "format_step",
 ]

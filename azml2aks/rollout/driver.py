@@ -135,43 +135,11 @@ class Executor:
         return R.Ok()
 
     def probe_round(self, action: R.Shadow | R.Probe) -> R.ProbeResult:
-        """One gated round: distinct hold-out rows to both colours in interleaved pairs, fed
-        row by row to the action's stopping rule; ends when the verdict is settled."""
-        rows = self.sampler.take(action.requests)
-        tally = R.Tally(planned=len(rows))
-        accuracy = self.config.primary_metric == "accuracy"
-        tolerance = self._agreement_tolerance()
-        labels = self.payloads.labels
-        verdict: list[str] = []
-
-        def until(index: int, answers: list[P.Answer]) -> bool:
-            (ok, pred), base = answers[0].prediction, answers[1] if len(answers) > 1 else None
-            base_ok, base_pred = base.prediction if base is not None else (False, None)
-            correct = None
-            if ok and accuracy and labels:
-                label = labels[index % len(labels)]
-                correct = P.same_prediction(pred, label, 0.0) or str(pred) == str(label)
-            tally.add(R.RowOutcome(index, answers[0].ms if ok else None,
-                                   base.ms if base is not None and base_ok else None, has_baseline=base is not None,
-                                   agree=P.same_prediction(pred, base_pred, tolerance) if ok and base_ok else None,
-                                   correct=correct))
-            settled = action.stop.settled(tally.result()) if action.stop is not None else None
-            if settled:
-                verdict.append(settled)
-            return settled is not None
-
-        start = self.clock()
-        runs = self.prober().run(self.payloads, [action.colour, action.baseline], max_requests=len(rows),
-                                 max_seconds=action.seconds, rows=rows, until=until)
-        seconds = self.clock() - start
-        if len(tally) >= len(rows):
-            stopped = f"all {len(rows)} rows"
-        elif verdict:
-            stopped = f"settled ({verdict[0]}) after {len(tally)} of {len(rows)} rows"
-        else:
-            stopped = f"time limit ({action.seconds:g} s) after {len(tally)} of {len(rows)} rows"
-        metric = None if accuracy else P.online_metric(self.config.primary_metric, runs[0], self.payloads)
-        return tally.result(metric=metric, seconds=seconds, stopped=stopped)
+        """One gated round on distinct hold-out rows; stops when the action's rule says settled."""
+        return P.gated_round(self.prober(), self.payloads, self.sampler.take(action.requests),
+                             action.colour, action.baseline, max_seconds=action.seconds, stop=action.stop,
+                             metric_name=self.config.primary_metric, tolerance=self._agreement_tolerance(),
+                             clock=self.clock)
 
     def restore(self, traffic: dict[str, int]) -> None:
         wanted = Traffic(traffic)
@@ -181,29 +149,6 @@ class Executor:
 
 def _stats(run: P.ProbeRun) -> R.Stats:
     return R.Stats(samples=run.samples, errors=run.errors, p50_ms=run.p50_ms, p99_ms=run.p99_ms)
-
-
-def format_step(step: dict[str, Any]) -> str:
-    """One line per round: ``step 10 %: PASS  agreement 0.97 [0.88,1]>=0.95 pass (36 rows), ...``,
-    then what the decision rested on: samples, distinct rows, why the round stopped, seconds."""
-    where = f"{step['phase']} {step['percent']} %" if step.get("percent") is not None else step["phase"]
-    if step.get("attempt", 1) > 1:
-        where += f" (hold {step['attempt'] - 1})"
-    figures = []
-    for g in step.get("gates", []):
-        value = "-" if g["value"] is None else (f"{g['value']:.3g}" if isinstance(g["value"], float) else g["value"])
-        interval = g.get("interval")
-        if interval:
-            value = f"{value} [{interval[0]:.3g},{interval[1]:.3g}]"
-        if g.get("p_value") is not None and g["p_value"] < 1:
-            value = f"{value} p={g['p_value']:.2g}"
-        figures.append(f"{g['gate']} {value}/{g['threshold']:.3g} {g['status']}" if g["threshold"] is not None
-                       else f"{g['gate']} {g['status']}")
-    line = f"  {where}: {step['verdict'].upper()}  " + ", ".join(figures)
-    if step.get("stopped"):
-        seconds = f", {step['seconds']:.2f} s" if step.get("seconds") is not None else ""
-        line += f"  [{step['stopped']}{seconds}]"
-    return line + (f"  ({step['note']})" if step.get("note") else "")
 
 
 _SETTLE_FIRST = "settle the split first: azml2aks promote PIPELINE, or azml2aks rollback PIPELINE"
@@ -232,7 +177,7 @@ def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str |
     except ValueError as e:
         raise ConfigError(f"endpoint {name!r}: {e}", hint=_SETTLE_FIRST) from None
     if engine.previous is not None:
-        _check_holdout(config, payloads)
+        P.check_holdout(payloads, config)
     execute = Executor(config, endpoints, model=getattr(model, "ref", None), environment=environment,
                        code_dir=code_dir, payloads=payloads, sleep=sleep, on_event=on_event, clock=clock,
                        transport=transport)
@@ -257,7 +202,7 @@ def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str |
                 break
             finally:
                 for step in engine.report.steps[seen:]:
-                    on_event({"event": "rollout_step", "message": format_step(step), "step": step})
+                    on_event({"event": "rollout_step", "message": R.format_step(step), "step": step})
                 seen = len(engine.report.steps)
     except BaseException as e:  # Ctrl-C or a crash mid-ladder: the live colour gets its traffic back
         restored = _restore_after_interruption(execute, engine.report.last_good, on_event)
@@ -283,17 +228,6 @@ def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str |
     return DeployResult(endpoint=name, scoring_uri=state.scoring_uri, result=report.result, colour=colour,
                         previous=report.previous, traffic=report.traffic, steps=tuple(report.steps),
                         model=getattr(model, "ref", None))
-
-
-def _check_holdout(config: PipelineConfig, payloads: P.Payloads) -> None:
-    """A gated round uses each hold-out row at most once: it needs ``min_samples`` distinct rows."""
-    s = config.rollout
-    if len(payloads) < s.gates.min_samples:
-        field = "automl.test_data" if config.automl.test_data else "automl.training_data"
-        raise ConfigError(
-            f"the hold-out ({field}) has {len(payloads)} rows, but rollout.gates.min_samples is "
-            f"{s.gates.min_samples}: a gate round sends each row once, so it could never pass",
-            hint=f"add rows to {field}, or lower rollout.gates.min_samples to {max(1, len(payloads))} or less")
 
 
 def _restore_after_interruption(execute: Executor, last_good: dict[str, int], on_event: EventSink) -> bool:

@@ -212,7 +212,7 @@ def _figures(result: ProbeResult, ctx: Context) -> dict[str, GateFigure]:
         else:
             out[ctx.metric_name] = GateFigure(ctx.metric_name, result.metric, threshold,
                                               check(M.meets(result.metric, threshold, ctx.metric_name)),
-                                              n=result.labelled)
+                                              n=result.labelled if result.labelled is not None else answered)
     return out
 
 
@@ -251,3 +251,26 @@ def judge_smoke(result: ProbeResult) -> Judgement:
                GateFigure("errors", c.errors, 0, PASS if c.errors == 0 else FAIL))
     verdict = PASS if all(f.status == PASS for f in figures) else FAIL
     return Judgement(verdict, figures)
+
+
+def format_step(step: dict[str, Any]) -> str:
+    """One line per round: ``step 10 %: PASS  agreement 0.97 [0.88,1]>=0.95 pass (36 rows), ...``,
+    then what the decision rested on: samples, distinct rows, why the round stopped, seconds."""
+    where = f"{step['phase']} {step['percent']} %" if step.get("percent") is not None else step["phase"]
+    if step.get("attempt", 1) > 1:
+        where += f" (hold {step['attempt'] - 1})"
+    figures = []
+    for g in step.get("gates", []):
+        value = "-" if g["value"] is None else (f"{g['value']:.3g}" if isinstance(g["value"], float) else g["value"])
+        interval = g.get("interval")
+        if interval:
+            value = f"{value} [{interval[0]:.3g},{interval[1]:.3g}]"
+        if g.get("p_value") is not None and g["p_value"] < 1:
+            value = f"{value} p={g['p_value']:.2g}"
+        figures.append(f"{g['gate']} {value}/{g['threshold']:.3g} {g['status']}" if g["threshold"] is not None
+                       else f"{g['gate']} {g['status']}")
+    line = f"  {where}: {step['verdict'].upper()}  " + ", ".join(figures)
+    if step.get("stopped"):
+        seconds = f", {step['seconds']:.2f} s" if step.get("seconds") is not None else ""
+        line += f"  [{step['stopped']}{seconds}]"
+    return line + (f"  ({step['note']})" if step.get("note") else "")

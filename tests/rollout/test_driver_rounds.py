@@ -101,7 +101,7 @@ def test_the_next_round_uses_rows_the_last_one_did_not():
 
 
 def test_a_step_line_shows_each_interval_and_why_the_round_stopped():
-    from azml2aks.rollout.driver import format_step
+    from azml2aks.rollout import format_step
 
     step = {"phase": "shadow", "percent": None, "attempt": 1, "verdict": "fail", "samples": 4, "rows": 4,
             "stopped": "settled (fail) after 4 of 36 rows", "seconds": 0.21,

@@ -141,3 +141,19 @@ def test_row_sampler_caps_a_round_at_the_hold_out_size():
     sampler = RowSampler(3, seed=0)
     assert sorted(sampler.take(50)) == [0, 1, 2]
     assert sorted(sampler.take(50)) == [0, 1, 2]
+
+
+def test_a_hold_out_smaller_than_min_samples_is_refused_naming_both_settings():
+    import pytest
+
+    from azml2aks.config import PipelineConfig
+    from azml2aks.errors import ConfigError
+    from azml2aks.probe import check_holdout
+
+    config = PipelineConfig.model_validate({"automl": {"task": "classification", "target_column_name": "y",
+                                                       "training_data": "t.csv", "test_data": "h.csv"}})
+    with pytest.raises(ConfigError) as caught:
+        check_holdout(Payloads(["a"], [[i] for i in range(12)]), config)
+    assert "automl.test_data" in str(caught.value) and "min_samples is 20" in str(caught.value)
+    assert caught.value.exit_code == 1 and "lower rollout.gates.min_samples to 12" in caught.value.hint
+    check_holdout(Payloads(["a"], [[i] for i in range(20)]), config)  # 20 rows: enough
