@@ -14,7 +14,8 @@ comes).
 
 Prints one line per case, the confusion matrix, client requests lost (any non-200 a client
 saw), and the median seconds from "green ready" (its server answered, smoke test next) to
-the verdict (the Promote or Rollback action) for bad and for good greens. Bounded: at most
+the verdict (the Promote or Rollback action) for bad and for good greens. A green that carried
+client traffic gets ``DRAIN_SECONDS`` before the next case replaces it. Bounded: at most
 the catalogue's cases, 2 client threads by default (max 8), every process stopped at the end.
 
     python -m bench.gates [--clients 2] [--only NAME ...] [--output json]
@@ -35,6 +36,7 @@ from pathlib import Path
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "wine-classification"
 ENDPOINT = "bench-gates"
+DRAIN_SECONDS = 3.0
 
 SCORE_PY = '''
 import json, os, pickle, time
@@ -242,6 +244,10 @@ def roll(case: Case, root: Path, eps, folders: dict[str, Path], payloads, model,
     end = time.monotonic()
     if eps.get_endpoint(ENDPOINT).traffic.get_ci("blue") != 100:
         eps.set_traffic(ENDPOINT, {"blue": 100, "green": 0})  # the next case starts from blue again
+    if any(s.get("phase") == "step" for s in steps):
+        # green carried client traffic: let requests already routed to it finish before the next
+        # case replaces its server (the local backend stops a colour at 0 % without draining it)
+        time.sleep(DRAIN_SECONDS)
     verdict_at = marks.get("verdict", end)
     return {"case": case.name, "good": case.good, "result": outcome, "reason": reason,
             "ready_to_verdict_s": round(verdict_at - marks.get("ready", start), 2),
