@@ -15,7 +15,7 @@ from typing import Any
 
 from azml2aks import metrics as M
 from azml2aks.backends import get_backend
-from azml2aks.backends.ports import JobState
+from azml2aks.backends.ports import Backend, JobState
 from azml2aks.config import PipelineConfig, specs
 from azml2aks.config.loader import load_config
 from azml2aks.errors import ConfigError, GateError, NotFoundError
@@ -33,16 +33,23 @@ STAGES = ("train", "register", "package", "attach", "deploy")
 class Pipeline:
     """One pipeline.yaml bound to a backend and a work dir."""
 
-    def __init__(self, config: PipelineConfig, *, path: Path, backend: str | None = None,
-                 workdir: Path | None = None, on_event: EventSink = ignore_event) -> None:
+    def __init__(self, config: PipelineConfig, *, path: Path, backend: str | Backend | None = None,
+                 workdir: Path | None = None, on_event: EventSink = ignore_event, credential: Any = None) -> None:
+        """``backend``: a name (``local``/``azure``, default from ``workspace:``) or a backend
+        object already built; ``credential``: an azure-core TokenCredential for the Azure
+        backend (default: DefaultAzureCredential)."""
         self.config = config
         self.path = path
         self.base_dir = path.parent
-        self.backend_name = backend or config.workspace.default_backend()
         wd = Path(workdir) if workdir else Path(os.environ.get("AZML2AKS_WORKDIR") or config.local.workdir)
         self.workdir = (wd if wd.is_absolute() else self.base_dir / wd).resolve()
         self.on_event = on_event
-        self.backend = get_backend(self.backend_name, config, base_dir=self.base_dir, workdir=self.workdir)
+        if backend is None or isinstance(backend, str):
+            self.backend_name = backend or config.workspace.default_backend()
+            self.backend = get_backend(self.backend_name, config, base_dir=self.base_dir, workdir=self.workdir,
+                                       credential=credential)
+        else:
+            self.backend, self.backend_name = backend, backend.name
         self._journal: Journal | None = None
 
     # --- journal -----------------------------------------------------------------------------
@@ -93,7 +100,8 @@ class Pipeline:
         if result.status != "Completed":
             raise GateError(f"job {result.job_name} is {result.status}, not Completed; nothing registered",
                             hint=f"wait for it with `azml2aks wait {self.path} {result.job_name}`")
-        children = [c for c in self.backend.list_child_runs(result.job_name) if c.metric_value is not None]
+        children = [c for c in self.backend.list_child_runs(result.job_name)
+                    if c.metric_value is not None and c.status == "Completed"]  # failed/canceled trials never win
         if not children:
             raise NotFoundError(f"job {result.job_name} has no finished child run with {result.primary_metric}")
         metric = result.primary_metric
@@ -257,30 +265,40 @@ class Pipeline:
         return D.local_down(self)
 
     # --- all ---------------------------------------------------------------------------------
-    def run(self, *, resume: bool = False, dry_run: bool = False) -> dict[str, Any]:
-        """All stages in order; ``resume`` skips what the latest run already finished."""
+    def run(self, *, resume: bool = False, dry_run: bool = False, start: str | None = None,
+            until: str | None = None) -> dict[str, Any]:
+        """The stages from ``start`` to ``until`` (default: all) in order; ``resume`` skips what
+        the latest run already finished. A later slice takes what it needs (job, model,
+        package) from the journal: ``run(start="register", until="package")``."""
+        first = STAGES.index(_stage(start, "--from")) if start else 0
+        last = STAGES.index(_stage(until, "--until")) if until else len(STAGES) - 1
+        if first > last:
+            raise ConfigError(f"--from {STAGES[first]} comes after --until {STAGES[last]}",
+                              hint=f"stages run in this order: {' -> '.join(STAGES)}")
+        wanted = STAGES[first:last + 1]
         done = {s for s in STAGES if self.journal.stage(s)} if resume else set()
+        todo = [s for s in wanted if s not in done]
         out: dict[str, Any] = {}
         if dry_run:
             return {"deploy": self.deploy(dry_run=True).to_dict()}
         job = model = package = None
-        if "train" not in done:
+        if "train" in todo:
             job = self.train()
             out["train"] = job.to_dict()
-        if "register" not in done:
+        if "register" in todo:
             model = self.register(job)
             out["register"] = model.to_dict()
             alias = self.config.model.alias
-            if alias not in model.aliases:
+            if alias not in model.aliases and "deploy" in wanted:
                 self.on_event({"event": "warning", "message": f"{model.ref} does not beat the {alias} "
                                f"({model.metric_name}={model.metric_value:.4f}); it is rolled out anyway and "
                                "the rollout gates decide"})
-        if "package" not in done:
+        if "package" in todo:
             package = self.package(model)
             out["package"] = package.to_dict()
-        if "attach" not in done:
+        if "attach" in todo:
             out["attach"] = self.attach().to_dict()
-        if "deploy" not in done:
+        if "deploy" in todo:
             out["deploy"] = self.deploy(package).to_dict()
         out["run_id"] = self.journal.run_id
         return out
@@ -292,14 +310,24 @@ class Pipeline:
         return found["result"][key]
 
 
-def load_pipeline(path: str | os.PathLike, *, backend: str | None = None, workdir: str | os.PathLike | None = None,
-                  on_event: EventSink = ignore_event) -> Pipeline:
-    """Read pipeline.yaml and bind it to a backend: ``load_pipeline("pipeline.yaml").train()``."""
+def _stage(name: str, option: str) -> str:
+    if name not in STAGES:
+        raise ConfigError(f"{option} {name!r} is not a stage", hint=f"use one of {', '.join(STAGES)}")
+    return name
+
+
+def load_pipeline(path: str | os.PathLike, *, backend: str | Backend | None = None,
+                  workdir: str | os.PathLike | None = None, on_event: EventSink = ignore_event,
+                  credential: Any = None) -> Pipeline:
+    """Read pipeline.yaml and bind it to a backend: ``load_pipeline("pipeline.yaml").train()``.
+
+    ``credential``: an azure-core TokenCredential for ``backend="azure"`` (default:
+    DefaultAzureCredential: environment, workload identity, managed identity, Azure CLI)."""
     p = Path(path).resolve()
     config = load_config(p)
     # an explicit workdir is relative to the caller's folder; local.workdir to pipeline.yaml's
     return Pipeline(config, path=p, backend=backend, workdir=Path(workdir).resolve() if workdir else None,
-                    on_event=on_event)
+                    on_event=on_event, credential=credential)
 
 
 def infra(path: str | os.PathLike, *, apply: bool = False) -> Any:

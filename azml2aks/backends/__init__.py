@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import ConfigError
@@ -10,8 +11,9 @@ from azml2aks.errors import ConfigError
 BACKENDS = ("local", "azure")
 
 
-def get_backend(name: str, config: PipelineConfig, *, base_dir: Path, workdir: Path):
-    """The backend called ``name`` for ``config``."""
+def get_backend(name: str, config: PipelineConfig, *, base_dir: Path, workdir: Path, credential: Any = None):
+    """The backend called ``name`` for ``config``; ``credential`` (an azure-core TokenCredential)
+    replaces DefaultAzureCredential on the Azure backend."""
     if name == "local":
         from azml2aks.backends.local.backend import LocalBackend
 
@@ -19,5 +21,5 @@ def get_backend(name: str, config: PipelineConfig, *, base_dir: Path, workdir: P
     if name == "azure":
         from azml2aks.backends.azure import AzureBackend
 
-        return AzureBackend(config, base_dir=base_dir, workdir=workdir)
+        return AzureBackend(config, base_dir=base_dir, workdir=workdir, credential=credential)
     raise ConfigError(f"unknown backend {name!r}", hint=f"use one of {', '.join(BACKENDS)}")

@@ -60,7 +60,7 @@ def format_event(event: dict) -> str | None:
     if kind == "trial":
         return (f"  trial {event['trial']:>3}  {event['algorithm']:<20} {event['metric']}={event['value']:.4f}"
                 f"  best={event['best']:.4f}")
-    if kind == "job":
+    if kind == "job" and "estimators" in event:  # the local backend's search plan
         return (f"job {event['job']} {event['status'].lower()}: trying {', '.join(event.get('estimators', []))} "
                 f"for up to {event.get('time_budget_seconds', 0):.0f}s")
     if kind == "stage" and event.get("status") == "started":

@@ -66,6 +66,19 @@ def cmd_wait(args):
     return open_pipeline(args).wait(args.job)
 
 
+def _cancel_render(state) -> str:
+    d = to_jsonable(state)
+    return f"job {d['name']}: {d['status']}" + (f"  {d['portal_url']}" if d.get("portal_url") else "")
+
+
+@command("cancel", help="Cancel a submitted AutoML job (a finished job is left as it is).",
+         example="azml2aks cancel pipeline.yaml  # the job of the latest train",
+         configure=lambda p: p.add_argument("job", nargs="?", help="job name (default: the latest train)"),
+         render=_cancel_render)
+def cmd_cancel(args):
+    return open_pipeline(args).cancel(args.job)
+
+
 def _register_args(p):
     p.add_argument("--job", help="job name (default: the job of the latest train)")
     p.add_argument("--force", action="store_true", help="move the champion alias even if the model is not better")
@@ -233,10 +246,20 @@ def _run_render(out: dict) -> str:
     return "\n".join(lines)
 
 
-@command("run", help="Run every stage: train, register, package, attach, deploy.",
-         example="azml2aks run examples/wine-classification/pipeline.yaml",
-         configure=lambda p: (p.add_argument("--resume", action="store_true", help="skip stages the latest run finished"),
-                              p.add_argument("--dry-run", action="store_true", help="print the rollout plan only")),
-         render=_run_render)
+#: azml2aks.pipeline.STAGES, repeated so that building the parser imports no pipeline (tests keep them equal)
+STAGES = ("train", "register", "package", "attach", "deploy")
+
+
+def _run_args(p):
+    p.add_argument("--resume", action="store_true", help="skip stages the latest run finished")
+    p.add_argument("--dry-run", action="store_true", help="print the rollout plan only")
+    p.add_argument("--from", dest="start", choices=STAGES, metavar="STAGE",
+                   help=f"first stage to run ({', '.join(STAGES)}; default train); earlier results come from the journal")
+    p.add_argument("--until", choices=STAGES, metavar="STAGE", help="last stage to run (default deploy)")
+
+
+@command("run", help="Run the stages in order: train, register, package, attach, deploy (or a slice of them).",
+         example="azml2aks run examples/wine-classification/pipeline.yaml --from register --until package",
+         configure=_run_args, render=_run_render)
 def cmd_run(args):
-    return open_pipeline(args).run(resume=args.resume, dry_run=args.dry_run)
+    return open_pipeline(args).run(resume=args.resume, dry_run=args.dry_run, start=args.start, until=args.until)

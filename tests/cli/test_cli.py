@@ -76,10 +76,17 @@ def test_azure_backend_refuses_stages_it_cannot_run_yet(capsys, tmp_path):
     text = pipeline.read_text().replace("${AZURE_SUBSCRIPTION_ID:-}", "00000000-0000-0000-0000-000000000000")
     text = text.replace("${AZURE_RESOURCE_GROUP:-}", "rg").replace("${AZURE_ML_WORKSPACE:-}", "ws")
     pipeline.write_text(text)
-    code, out, err = run(capsys, "train", str(pipeline), "-o", "json")
+    code, out, err = run(capsys, "attach", str(pipeline), "-o", "json")
     assert code == 1
-    assert "cannot run 'train' yet" in err and "nothing was sent to Azure" in err
+    assert "cannot run 'attach' yet" in err and "nothing was sent to Azure" in err
     assert json.loads(out)["error"] == "UnsupportedError"
+
+
+def test_run_slices_name_the_same_stages_as_the_pipeline():
+    from azml2aks.cli.stages import STAGES as CLI_STAGES
+    from azml2aks.pipeline import STAGES
+
+    assert CLI_STAGES == STAGES
 
 
 def test_train_register_models_round_trip_in_json(capsys, tmp_path):

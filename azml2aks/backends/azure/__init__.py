@@ -1,18 +1,26 @@
 """The Azure ML backend. Only this package imports ``azure.*``.
 
 :class:`AzureBackend` implements the ports of :mod:`azml2aks.backends.ports` against the
-workspace named in ``workspace:``, one module per resource (``jobs``, ``models``,
-``environments``, ``compute``, ``endpoints``) over the one client of :mod:`.client`. An
-operation whose Azure half is not built yet is an explicit method raising
-:class:`UnsupportedError` (nothing is sent to Azure), so ``hasattr``/``isinstance`` stay true.
+workspace named in ``workspace:``, one module per resource (``jobs`` with ``data``,
+``models``, ``environments``, ``compute``, ``endpoints``) over the one client of
+:mod:`.client`, built on first use (building it sends nothing). An operation whose Azure
+half is not built yet is an explicit method raising :class:`UnsupportedError` (nothing is
+sent to Azure), so ``hasattr``/``isinstance`` stay true.
+
+The credential is ``DefaultAzureCredential`` unless the caller passes one
+(``load_pipeline(..., credential=...)``); ``sleep`` and ``clock`` pace the job follower.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from azml2aks.backends.azure.environments import AzureEnvironments
+from azml2aks.backends.azure.jobs import AzureJobs
+from azml2aks.backends.azure.models import AzureModels
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import ConfigError, UnsupportedError
 from azml2aks.events import EventSink, ignore_event
@@ -23,19 +31,10 @@ if TYPE_CHECKING:
         DeploymentState,
         EndpointKeys,
         EndpointState,
-        EnvironmentRef,
-        JobState,
     )
-    from azml2aks.config.specs import (
-        AutoMLJobSpec,
-        ComputeSpec,
-        DeploymentSpec,
-        EndpointSpec,
-        EnvironmentSpec,
-        ModelSpec,
-    )
+    from azml2aks.config.specs import ComputeSpec, DeploymentSpec, EndpointSpec
     from azml2aks.findings import DoctorReport
-    from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
+    from azml2aks.results import AttachResult
     from azml2aks.rollout.traffic import Traffic
 
 
@@ -46,12 +45,13 @@ def _not_yet(operation: str) -> NoReturn:
     )
 
 
-class AzureBackend:
+class AzureBackend(AzureJobs, AzureModels, AzureEnvironments):
     """The Azure ML workspace named in ``workspace:``."""
 
     name = "azure"
 
-    def __init__(self, config: PipelineConfig, *, base_dir: Path, workdir: Path) -> None:
+    def __init__(self, config: PipelineConfig, *, base_dir: Path, workdir: Path, credential: Any = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         ws = config.workspace
         missing = [f for f in ("subscription_id", "resource_group", "name") if not getattr(ws, f)]
         if missing:
@@ -63,57 +63,39 @@ class AzureBackend:
         self.config = config
         self.base_dir = base_dir
         self.workdir = workdir
+        self.workspace_name = ws.name
+        self.sleep = sleep
+        self.clock = clock
+        self._credential = credential
+        self._ml: Any = None
 
-    # --- Jobs ------------------------------------------------------------------------------
-    def submit_job(self, spec: AutoMLJobSpec, *, on_event: EventSink = ignore_event,
-                   detach: bool = False) -> JobState:
-        _not_yet("train")
+    @property
+    def credential(self) -> Any:
+        """The caller's credential, else DefaultAzureCredential (made once; it sends nothing yet)."""
+        if self._credential is None:
+            from azml2aks.backends.azure.client import make_credential
 
-    def job_state(self, name: str) -> JobState:
-        _not_yet("train")
+            self._credential = make_credential(self.config.workspace.tenant_id)
+        return self._credential
 
-    def wait_job(self, name: str, *, on_event: EventSink = ignore_event) -> TrainResult:
-        _not_yet("wait")
+    @property
+    def ml(self) -> Any:
+        """The MLClient on the workspace (built on first use; building it sends nothing)."""
+        if self._ml is None:
+            from azml2aks.backends.azure.client import ml_client
 
-    def get_job(self, name: str) -> TrainResult:
-        _not_yet("train")
-
-    def cancel_job(self, name: str) -> JobState:
-        _not_yet("cancel")
-
-    def list_child_runs(self, name: str) -> list[ChildRun]:
-        _not_yet("register")
-
-    # --- Models ----------------------------------------------------------------------------
-    def register_model(self, spec: ModelSpec, job: TrainResult, child: ChildRun, *,
-                       tags: Mapping[str, str]) -> ModelVersion:
-        _not_yet("register")
-
-    def list_models(self, name: str | None = None) -> list[ModelVersion]:
-        _not_yet("models")
-
-    def get_model(self, name: str, version: str | None = None, *, alias: str | None = None) -> ModelVersion:
-        _not_yet("models")
-
-    def set_model_alias(self, name: str, alias: str, version: str) -> None:
-        _not_yet("register")
-
-    def download_model(self, model: ModelVersion, destination: Path) -> Path:
-        _not_yet("package")
-
-    # --- Environments ----------------------------------------------------------------------
-    def register_environment(self, spec: EnvironmentSpec) -> EnvironmentRef:
-        _not_yet("package")
+            ws = self.config.workspace
+            self._ml = ml_client(ws.subscription_id, ws.resource_group, ws.name, self.credential)
+        return self._ml
 
     # --- Computes --------------------------------------------------------------------------
     def _aks(self, spec: ComputeSpec, deployment: DeploymentSpec | None = None):
-        from azml2aks.backends.azure.client import make_credential
         from azml2aks.backends.azure.compute import AksCompute
         from azml2aks.findings import Target
 
         ws = self.config.workspace
         target = Target.from_specs(spec, deployment, resource_group=ws.resource_group, workspace=ws.name)
-        return AksCompute(target, make_credential(ws.tenant_id))
+        return AksCompute(target, self.credential)
 
     def attach_compute(self, spec: ComputeSpec, *, require_cluster_access: bool = False) -> AttachResult:
         from azml2aks.results import AttachResult

@@ -71,7 +71,12 @@ def make_credential(tenant_id: str | None = None) -> Any:
     if tenant_id:
         kwargs["additionally_allowed_tenants"] = [tenant_id]
         kwargs["workload_identity_tenant_id"] = tenant_id
-    return DefaultAzureCredential(**kwargs)
+    try:
+        return DefaultAzureCredential(**kwargs)
+    except ValueError as e:  # AZURE_TOKEN_CREDENTIALS names no credential azure-identity knows
+        raise ConfigError(f"the Azure credential settings are invalid: {scrub(str(e), 300)}",
+                          hint="unset AZURE_TOKEN_CREDENTIALS or set it to dev, prod or one credential name "
+                               "(e.g. AzureCliCredential)") from e
 
 
 def ml_client(subscription_id: str, resource_group: str, workspace: str, credential: Any, **kwargs: Any) -> Any:
@@ -181,6 +186,7 @@ def to_azml2aks_error(error: BaseException, *, doing: str) -> Azml2aksError:
     if status in (400, 409, 422):
         err = ConfigError(where)
         err.code = code  # type: ignore[attr-defined]
+        err.status = status  # type: ignore[attr-defined]  # 409: a caller may move on (versions taken)
         return err
     return BackendError(where, code=code)
 

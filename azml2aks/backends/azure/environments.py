@@ -1,0 +1,64 @@
+"""Inference environments on Azure ML, reused by fingerprint and never overwritten.
+
+An environment version is immutable (a PUT that changes its image or conda file is a 409),
+so ``environments.create_or_update`` without a version is not used: it re-PUTs the latest
+version and relies on that 409. Instead the versions are listed, the one whose
+``azml2aks.fingerprint`` tag (sha256 of the canonical conda file + image) matches is
+reused, and otherwise the next free number is registered explicitly, with the fingerprint
+tag; a 409 there (another agent took that number meanwhile) moves on to the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from azml2aks.backends.azure.client import translate
+from azml2aks.backends.ports import EnvironmentRef
+from azml2aks.config.specs import EnvironmentSpec
+from azml2aks.errors import ConfigError, NotFoundError
+
+logger = logging.getLogger(__name__)
+
+FINGERPRINT_TAG = "azml2aks.fingerprint"
+MAX_ATTEMPTS = 5  # explicit version numbers tried when other agents race for them
+
+
+class AzureEnvironments:
+    """The Environments port on Azure ML (mixed into AzureBackend, which provides ``ml``)."""
+
+    ml: Any
+
+    def _environment_versions(self, name: str) -> list[Any]:
+        try:
+            with translate(f"listing the versions of environment {name}"):
+                return list(self.ml.environments.list(name=name))
+        except NotFoundError:
+            return []
+
+    def register_environment(self, spec: EnvironmentSpec) -> EnvironmentRef:
+        versions = self._environment_versions(spec.name)
+        for env in versions:
+            if (env.tags or {}).get(FINGERPRINT_TAG) == spec.fingerprint:
+                logger.info("environment %s:%s has fingerprint %s; reused", spec.name, env.version, spec.fingerprint[:12])
+                return EnvironmentRef(spec.name, str(env.version), reused=True)
+        from azure.ai.ml.entities import Environment
+
+        numbers = [int(v.version) for v in versions if str(v.version).isdigit()]
+        version = max(numbers, default=0) + 1
+        for _ in range(MAX_ATTEMPTS):
+            env = Environment(name=spec.name, version=str(version), image=spec.image, conda_file=spec.conda_file,
+                              description=spec.description, tags={FINGERPRINT_TAG: spec.fingerprint})
+            try:
+                with translate(f"registering environment {spec.name}:{version}"):
+                    created = self.ml.environments.create_or_update(env)
+            except ConfigError as e:
+                if getattr(e, "status", None) != 409:
+                    raise
+                logger.info("environment %s:%s was taken meanwhile; trying %s", spec.name, version, version + 1)
+                version += 1
+                continue
+            logger.info("registered environment %s:%s", spec.name, created.version)
+            return EnvironmentRef(spec.name, str(created.version), reused=False)
+        raise ConfigError(f"environment {spec.name}: versions {version - MAX_ATTEMPTS + 1}..{version} were all "
+                          "taken while registering", hint="another pipeline is registering this environment; retry")
