@@ -162,7 +162,14 @@ def error_parts(error: BaseException) -> tuple[int | None, str | None, str]:
 
 
 def to_azml2aks_error(error: BaseException, *, doing: str) -> Azml2aksError:
-    """The azml2aks error for an azure-core exception raised while ``doing`` something."""
+    """The azml2aks error for an azure-core exception raised while ``doing`` something; it keeps
+    the HTTP status as ``status`` (None when no response came back)."""
+    translated = _translate(error, doing=doing)
+    translated.status = getattr(error, "status_code", None)  # type: ignore[attr-defined]
+    return translated
+
+
+def _translate(error: BaseException, *, doing: str) -> Azml2aksError:
     from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
     try:
@@ -186,9 +193,20 @@ def to_azml2aks_error(error: BaseException, *, doing: str) -> Azml2aksError:
     if status in (400, 409, 422):
         err = ConfigError(where)
         err.code = code  # type: ignore[attr-defined]
-        err.status = status  # type: ignore[attr-defined]  # 409: a caller may move on (versions taken)
         return err
     return BackendError(where, code=code)
+
+
+#: statuses a long wait may outlast by trying again at its next poll (azure-core already
+#: retried them a few times inside the call)
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def is_transient(error: BaseException) -> bool:
+    """A translated error a poll loop may retry at its next poll (throttling, 5xx, no network)."""
+    status = getattr(error, "status", None)
+    return status in TRANSIENT_STATUSES or (isinstance(error, BackendError) and status is None
+                                            and "cannot reach Azure" in error.message)
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ from typing import Any
 
 from azml2aks import metrics as M
 from azml2aks.backends.azure import data as azure_data
-from azml2aks.backends.azure.client import scrub, translate
+from azml2aks.backends.azure.client import is_transient, scrub, translate
 from azml2aks.backends.ports import TERMINAL_JOB_STATUSES, JobState
 from azml2aks.config.specs import AutoMLJobSpec, thaw
 from azml2aks.errors import BackendError, ConfigError
@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 FOLLOW_INITIAL = 10.0  # seconds before the second status read
 FOLLOW_FACTOR = 1.5
 FOLLOW_MAX = 60.0  # the longest wait between two status reads
-CHILDREN_EVERY = 60.0  # the shortest wait between two child-run listings while the job runs
+CHILDREN_EVERY = 120.0  # the shortest wait between two child-run listings while the job runs
+MAX_TRANSIENT = 5  # consecutive throttled / 5xx polls a follower sits out before giving up
 RUNNING = frozenset({"Running", "Finalizing", "CancelRequested"})
 TAG = "azml2aks."
 BEST_CHILD_TAG = "automl_best_child_run_id"
@@ -140,11 +141,19 @@ class AzureJobs:
         """Follow ``name`` to a terminal status (see the module doc); raise unless Completed."""
         poller = Poller(initial=FOLLOW_INITIAL, factor=FOLLOW_FACTOR, max_delay=FOLLOW_MAX,
                         sleep=self.sleep, clock=self.clock)
-        status, listed_at, children = None, None, []
+        status, listed_at, children, transient = None, None, [], 0
         follow = _TrialReporter(on_event)
         try:
             for _ in poller:
-                job = self._get(name)
+                try:
+                    job = self._get(name)
+                except BackendError as e:  # azure-core retried it already; sit it out until the next poll
+                    transient += 1
+                    if not is_transient(e) or transient > MAX_TRANSIENT:
+                        raise
+                    logger.warning("job %s: %s; reading it again at the next poll", name, e.message)
+                    continue
+                transient = 0
                 now_status = _text(job.status) or "Unknown"
                 if now_status != status:
                     status = now_status
