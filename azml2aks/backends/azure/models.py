@@ -119,7 +119,11 @@ class AzureModels:
                 self._retag(other, {k: v for k, v in (other.tags or {}).items() if k != key})
 
     def _retag(self, model: Any, tags: dict[str, str]) -> None:
-        """Re-PUT a version with new tags (its path, the immutable part, stays the same)."""
+        """Re-PUT a version with new tags. The body repeats the registration (same job-output
+        path, so the service keeps the version's job link); only the tags differ."""
+        child = (model.tags or {}).get("azml2aks.child_run_id")
+        if child:
+            model.path = MODEL_OUTPUT.format(run=child)
         model.tags = tags
         with translate(f"updating the tags of model {model.name}:{model.version}"):
             self.ml.models.create_or_update(model)
