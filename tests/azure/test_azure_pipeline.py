@@ -107,7 +107,7 @@ def test_a_full_train_register_package_costs_a_known_number_of_requests(fake_azu
         "EnvironmentVersions_List": 1, "EnvironmentVersions_CreateOrUpdate": 1,
     }
     assert dict(plane) == {"Schema_MLTable": 2, "Blob_GetProperties": 3, "Blob_Put": 6, "Discovery_Get": 1,
-                           "RunHistory_GetChildren": 1, "Blob_ListOrContainer": 2, "Blob_Get": 5}
+                           "RunHistory_GetChildren": 2, "Blob_ListOrContainer": 2, "Blob_Get": 5}
 
 
 def test_with_no_credential_the_error_names_every_way_to_log_in_and_exits_1(fake_azure, capsys, tmp_path, monkeypatch):

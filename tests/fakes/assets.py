@@ -35,6 +35,22 @@ ENV_DEFINITION = ("image", "condaFile", "build", "inferenceConfig", "osType")
 JOB_OUTPUT = re.compile(r"^azureml://jobs/(?P<run>[^/]+)/outputs/(?P<output>[^/]+)"
                         r"(?:/paths)?/(?P<path>.+?)/?$")
 
+#: the SDK downloads this schema to check a local MLTable file before a data upload
+#: (`_data_operations.py` `_validate`, constant MLTABLE_METADATA_SCHEMA_URL_FALLBACK)
+MLTABLE_SCHEMA_URL = "https://azuremlschemasprod.azureedge.net/latest/MLTable.schema.json"
+#: a reduced MLTable schema: `paths` entries (file / folder / pattern) and a transformations
+#: list; the published document is larger (assumption: these parts are what it requires)
+MLTABLE_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "required": ["paths"],
+    "properties": {
+        "paths": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "minProperties": 1, "maxProperties": 1,
+            "properties": {"file": {"type": "string"}, "folder": {"type": "string"},
+                           "pattern": {"type": "string"}}, "additionalProperties": False}},
+        "transformations": {"type": "array"},
+    },
+}
+
 KINDS = {"models": "Model", "environments": "Environment", "codes": "Code", "data": "Data"}
 _OP = {"models": "Model", "environments": "Environment", "codes": "Code", "data": "Data"}
 _PUT_DEFAULTS = {
@@ -81,6 +97,8 @@ class Assets:
             r.add("DELETE", v, f"{label}Versions_Delete", self._bind(self.delete_version, kind))
             r.add("POST", v + "/startPendingUpload", f"{label}Versions_StartPendingUpload",
                   self._bind(self.pending_upload, kind))
+
+        r.add("GET", re.escape(MLTABLE_SCHEMA_URL), "Schema_MLTable", self.mltable_schema)
 
     @staticmethod
     def _bind(fn, kind):
@@ -201,6 +219,9 @@ class Assets:
             raise bad_request(f"Model '{name}:{version}': run '{run}' has no artifacts at "
                               f"'{path}'.{hint}", code="ArtifactNotFound")
         return {"modelUri": self.fake.artifacts.datastore_uri(run, path), "jobName": run}
+
+    def mltable_schema(self, req: FakeRequest) -> Reply:
+        return Reply(200, MLTABLE_SCHEMA)
 
     def delete_version(self, req: FakeRequest, kind: str, name: str, version: str) -> Reply:
         c = self._container(kind, name)

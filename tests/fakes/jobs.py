@@ -99,6 +99,9 @@ class Jobs:
         self.fake = fake
         self.records: dict[str, JobRecord] = {}
         self.children_script: list[dict] = [dict(c) for c in DEFAULT_CHILDREN]
+        #: tag completed parents with `automl_best_child_run_id` (False: a parent read without
+        #: it, e.g. during the consistency lag after it completed; assumption)
+        self.tag_best_child = True
         c = fake.config
         ws = re.escape(ARM_HOST + c.workspace_path)
         r = fake.router
@@ -127,6 +130,12 @@ class Jobs:
         rec = self._record(name)
         rec.phase = len(PHASES)
         self._conclude(rec)
+
+    def stop_responding(self, name: str, message: str = "The job stopped sending heartbeats "
+                        "(its compute was lost).") -> None:
+        """The job ends `NotResponding` (terminal for the SDK: `JobStatus`, azure-ml-wire.md)."""
+        rec = self._record(name)
+        rec.failure, rec.outcome = message, "NotResponding"
 
     def status(self, name: str) -> str:
         """The job's status now, without counting as a GET."""
@@ -284,7 +293,7 @@ class Jobs:
         props["properties"] = {**(props.get("properties") or {}),
                                "runTemplate": "AutoML", "primary_metric": rec.primary_metric}
         best = rec.best_child()
-        if status == "Completed" and best:
+        if status == "Completed" and best and self.tag_best_child:
             props["tags"][BEST_CHILD_TAG] = best["run_id"]
             props["properties"]["score"] = str(best["score"])
         if status == "Failed":
@@ -326,11 +335,15 @@ class Jobs:
         started = rec.system_data["createdAt"]
         if child is None:
             job = self._body(rec)["properties"]
-            return {"runId": rec.name, "parentRunId": None, "rootRunId": rec.name,
-                    "experimentId": rec.experiment_id, "status": job["status"],
-                    "displayName": rec.name, "runType": "automl",
-                    "createdUtc": started, "startTimeUtc": started, "endTimeUtc": None,
-                    "properties": job["properties"], "tags": job["tags"], "target": None}
+            run = {"runId": rec.name, "parentRunId": None, "rootRunId": rec.name,
+                   "experimentId": rec.experiment_id, "status": job["status"],
+                   "displayName": rec.name, "runType": "automl",
+                   "createdUtc": started, "startTimeUtc": started, "endTimeUtc": None,
+                   "properties": job["properties"], "tags": job["tags"], "target": None}
+            if job["status"] in ("Failed", "NotResponding") and rec.failure:
+                # run details carry the error `az ml job stream` prints (_job_ops_helper.py)
+                run["error"] = {"error": {"code": "UserError", "message": rec.failure}}
+            return run
         status = self._child_status(rec, child)
         props = {"run_algorithm": child["algorithm"],
                  "run_preprocessor": child.get("preprocessor", ""),
