@@ -133,3 +133,20 @@ def test_the_python_api_takes_a_credential(fake_azure, fake_credential, tmp_path
     assert state.backend == "azure" and fake_credential.requests  # the token came from the caller's credential
     with pytest.raises(ConfigError, match="--from deploy comes after --until train"):
         p.run(start="deploy", until="train")
+
+
+def test_train_no_wait_prints_the_job_name_and_wait_and_cancel_take_it_by_name_on_another_agent(
+        fake_azure, az_login, capsys, tmp_path):
+    pipeline = str(azure_example(tmp_path, fake_azure))
+    code, job, err = cli(capsys, "train", pipeline, "--backend", "azure", "--no-wait", "-o", "json")
+    assert code == 0, err
+    name = job["job_name"]
+    assert f"azml2aks wait PIPELINE {name}" in err and job["status"] not in ("Completed", "Failed", "Canceled")
+    code, state, err = cli(capsys, "cancel", pipeline, name, "--backend", "azure", "--workdir", str(tmp_path / "b"),
+                           "-o", "json")
+    assert code == 0 and state["name"] == name and state["status"] == "CancelRequested"
+    fake_azure.settle()
+    code, out, err = cli(capsys, "wait", pipeline, name, "--backend", "azure", "--workdir", str(tmp_path / "c"))
+    assert code == 3 and f"AutoML job {name} was canceled" in err
+    code, state, _ = cli(capsys, "cancel", pipeline, name, "--backend", "azure", "-o", "json")
+    assert code == 0 and state["status"] == "Canceled" and fake_azure.count("Jobs_Cancel") == 1
