@@ -51,7 +51,7 @@ class JobData:
     uploaded: bool = False
 
 
-def mltable_text(data_file: Path) -> str:
+def mltable_text(data_file: Path, *, field: str = "automl.training_data") -> str:
     """The ``MLTable`` file that reads one CSV/TSV/Parquet file placed beside it."""
     suffix = data_file.suffix.lower()
     if suffix in _DELIMITED:
@@ -61,7 +61,8 @@ def mltable_text(data_file: Path) -> str:
     elif suffix in _PARQUET:
         read = "  - read_parquet:\n      include_path_column: false\n"
     else:
-        raise DataError(f"{data_file}: AutoML reads CSV, TSV or Parquet files (or an MLTable folder)",
+        raise DataError(f"{field}: {data_file} is neither CSV, TSV nor Parquet, the files AutoML reads "
+                        "(or an MLTable folder)",
                         hint="convert the file to CSV or Parquet, or point at an MLTable folder")
     return f"paths:\n  - file: ./{data_file.name}\ntransformations:\n{read}"
 
@@ -95,7 +96,7 @@ def resolve(ml: Any, ref: DataRef, *, experiment: str) -> JobData:
         mltable = None  # the folder is uploaded as it is
         sha = content_hash([p for p in path.rglob("*") if p.is_file()], path)
     else:
-        mltable = mltable_text(path)
+        mltable = mltable_text(path, field=ref.field)
         sha = content_hash([path], path.parent, mltable)
     name, version = asset_name(experiment, ref.field), sha[:VERSION_CHARS]
     reference = f"azureml:{name}:{version}"

@@ -187,10 +187,12 @@ class AzureJobs:
         out = []
         for run in runs:
             props = dict(getattr(run, "properties", None) or {})
+            if "run_algorithm" not in props:
+                continue  # not a trial (AutoML's setup and featurization runs are children too)
             score = props.get("score")
             status = _text(run.status) or "Unknown"
             out.append(ChildRun(
-                run_id=run.name, algorithm=props.get("run_algorithm") or "?",
+                run_id=run.name, algorithm=props["run_algorithm"],
                 metric_value=float(score) if score not in (None, "") and status == "Completed" else None,
                 status=status, params={k: v for k, v in props.items() if k in ("run_preprocessor", "iteration")},
                 has_model=status == "Completed" and bool(props.get("model_output_path", "outputs/mlflow-model")),
