@@ -83,6 +83,7 @@ def ml_client(subscription_id: str, resource_group: str, workspace: str, credent
     """An ``MLClient`` on one workspace. Construction sends nothing."""
     from azure.ai.ml import MLClient
 
+    kwargs.setdefault("show_progress", False)  # azml2aks reports uploads and jobs as its own events
     return MLClient(credential, subscription_id, resource_group, workspace,
                     enable_telemetry=False, **kwargs)
 
