@@ -7,9 +7,21 @@ from tests.fakes.fixtures import fake_azure, fake_credential, ml_client  # noqa:
 
 
 @pytest.fixture(scope="session")
-def wine_model_dir(tmp_path_factory):
-    """A real MLflow model trained on the wine example (saved once per session)."""
-    from tests.azure.pipelines import save_wine_model
+def example_model_dir(tmp_path_factory):
+    """``example_model_dir(name)``: a real MLflow model trained on examples/<name> (once per session)."""
+    from tests.azure.pipelines import save_model
     from tests.conftest import REPO
 
-    return save_wine_model(tmp_path_factory.mktemp("wine-model"), REPO / "examples/wine-classification/data/wine.csv")
+    made: dict = {}
+    examples = {"wine-classification": ("wine.csv", "cultivar", "classification", None),
+                "diabetes-regression": ("diabetes.csv", "progression", "regression", None),
+                "sales-forecasting": ("sales.csv", "sales", "forecasting", "date")}
+
+    def get(name: str):
+        if name not in made:
+            data, target, task, time_column = examples[name]
+            made[name] = save_model(tmp_path_factory.mktemp(name), REPO / "examples" / name / "data" / data, target,
+                                    task=task, time_column=time_column)
+        return made[name]
+
+    return get

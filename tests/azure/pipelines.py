@@ -47,23 +47,38 @@ def instant_jobs(fake) -> None:
     c.job_phase_polls = {phase: 0 for phase in ("Starting", "Preparing", "Queued", "Running", "Finalizing")}
 
 
-def save_wine_model(destination: Path, data: Path) -> Path:
-    """A real MLflow model (scikit-learn) trained on the wine CSV, saved like AutoML saves one."""
+def save_model(destination: Path, data: Path, target: str, *, task: str = "classification",
+               time_column: str | None = None) -> Path:
+    """A real MLflow model (scikit-learn) trained on ``data``, saved like AutoML saves one."""
     import logging
 
     import mlflow.sklearn
     import pandas as pd
     from mlflow.models import infer_signature
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
     frame = pd.read_csv(data)
-    X, y = frame.drop(columns=["cultivar"]), frame["cultivar"]
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    if time_column:
+        frame[time_column] = pd.to_datetime(frame[time_column])
+    X, y = frame.drop(columns=[target]), frame[target]
+    text = [c for c in X.columns if c != time_column and not pd.api.types.is_numeric_dtype(X[c])]
+    numbers = [c for c in X.columns if c not in text and c != time_column]
+    parts = [("numbers", StandardScaler(), numbers)]
+    if text:
+        parts.append(("text", OneHotEncoder(handle_unknown="ignore"), text))
+    if time_column:
+        # a lambda, so cloudpickle saves it by value (the inference server cannot import tests/)
+        parts.append(("weekday", FunctionTransformer(lambda f: f.apply(lambda c: c.dt.weekday).to_numpy()),
+                      [time_column]))
+    estimator = LogisticRegression(max_iter=500) if task == "classification" else LinearRegression()
+    model = make_pipeline(ColumnTransformer(parts), estimator).fit(X, y)
     logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
     path = destination / "mlflow-model"
     mlflow.sklearn.save_model(model, str(path), serialization_format="cloudpickle",
                               signature=infer_signature(X.head(5), model.predict(X.head(5))),
                               input_example=X.head(3), pip_requirements=["mlflow", "scikit-learn", "pandas"])
     return path
+

@@ -3,6 +3,7 @@
 budget of a full train -> register -> package, and a missing credential."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -23,8 +24,11 @@ def az_login(tmp_path, monkeypatch):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     az = bin_dir / "az"
+    # az hands out a JWT (the SDK reads its tenant claim for the Studio URL); this one is unsigned
+    token = ".".join(base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+                     for part in ({"alg": "none", "typ": "JWT"}, {"tid": "00000000-0000-0000-0000-00000000000t"})) + ".x"
     az.write_text(f"#!{sys.executable}\nimport json, time\n"
-                  "print(json.dumps({'accessToken': 'cli-token', 'expires_on': int(time.time()) + 3600,"
+                  f"print(json.dumps({{'accessToken': {token!r}, 'expires_on': int(time.time()) + 3600,"
                   " 'tokenType': 'Bearer', 'subscription': 'sub', 'tenant': 'tenant'}))\n")
     az.chmod(az.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
@@ -38,9 +42,9 @@ def cli(capsys, *argv: str) -> tuple[int, dict, str]:
 
 
 def test_run_until_package_registers_the_best_child_and_a_fingerprinted_environment_and_a_rerun_adds_nothing(
-        fake_azure, az_login, wine_model_dir, capsys, tmp_path):
+        fake_azure, az_login, example_model_dir, capsys, tmp_path):
     instant_jobs(fake_azure)
-    fake_azure.artifacts.use_model_dir(wine_model_dir)  # the child runs hold a real MLflow model
+    fake_azure.artifacts.use_model_dir(example_model_dir("wine-classification"))  # the children hold a real model
     pipeline = str(azure_example(tmp_path, fake_azure))
     code, out, err = cli(capsys, "run", pipeline, "--backend", "azure", "--until", "package", "-o", "json")
     assert code == 0, err
@@ -79,16 +83,18 @@ def test_run_until_package_registers_the_best_child_and_a_fingerprinted_environm
     ("diabetes-regression", [0.41, 0.47], "r2_score"),
     ("sales-forecasting", [0.09, 0.12], "normalized_root_mean_squared_error"),
 ])
-def test_regression_and_forecasting_train_and_register_end_to_end(fake_azure, az_login, capsys, tmp_path, example,
-                                                                  scores, metric):
+def test_regression_and_forecasting_run_until_package_end_to_end(fake_azure, az_login, example_model_dir, capsys,
+                                                                 tmp_path, example, scores, metric):
     fake_azure.jobs.script([{"algorithm": "LightGBM", "score": scores[0]},
                             {"algorithm": "RandomForest", "score": scores[1]}])
+    fake_azure.artifacts.use_model_dir(example_model_dir(example))
     instant_jobs(fake_azure)
     pipeline = str(azure_example(tmp_path, fake_azure, example))
-    code, out, err = cli(capsys, "run", pipeline, "--backend", "azure", "--until", "register", "-o", "json")
+    code, out, err = cli(capsys, "run", pipeline, "--backend", "azure", "--until", "package", "-o", "json")
     assert code == 0, err
     best = max(scores) if metric == "r2_score" else min(scores)
     assert out["train"]["primary_metric"] == metric and out["register"]["metric_value"] == best
+    assert out["package"]["contract"]["passed"] and out["package"]["environment_version"] == "1"
     code, out, err = cli(capsys, "models", pipeline, "--backend", "azure", "-o", "json")
     assert code == 0 and [m["aliases"] for m in out] == [["champion"]]
 
