@@ -157,3 +157,21 @@ def test_validate_names_every_missing_data_file_and_azure_assets_on_local(capsys
     assert code == 1 and "2 problems" in err
     assert f"automl.training_data: {tmp_path / 'data' / 'train.csv'} does not exist" in err
     assert "automl.test_data is the Azure data asset 'azureml:holdout:1'" in err
+
+
+def test_run_from_until_runs_only_that_slice_taking_earlier_results_from_the_journal(capsys, trained_wine):
+    pipeline, job, model = trained_wine
+    code, out, err = run(capsys, "run", str(pipeline), "--from", "register", "--until", "register", "-o", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(result) == {"register", "run_id"}  # no train, package, attach or deploy
+    assert result["register"]["version"] == model.version and result["register"]["reused"]
+    assert result["register"]["tags"]["azml2aks.job"] == job.job_name
+
+
+def test_run_refuses_a_slice_that_ends_before_it_starts(capsys, tmp_path):
+    code, _, err = run(capsys, "run", str(copy_example(tmp_path)), "--from", "deploy", "--until", "train")
+    assert code == 1 and "--from deploy comes after --until train" in err
+    with pytest.raises(SystemExit) as usage:
+        main(["run", str(copy_example(tmp_path / "b")), "--from", "trian"])
+    assert usage.value.code == 2
