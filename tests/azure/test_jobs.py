@@ -233,3 +233,25 @@ def test_wait_with_a_job_name_resumes_on_another_agent_with_no_journal(fake_azur
     assert job.status == "Completed" and job.best_child_run_id == f"{submitted.job_name}_5"
     # the lineage travels with the job's tags, not with a local journal
     assert job.training_data == submitted.training_data and job.training_data_sha256 == submitted.training_data_sha256
+
+
+def test_a_5xx_burst_longer_than_azure_cores_retries_is_sat_out_until_the_next_poll(fake_azure, fake_credential,
+                                                                                   tmp_path):
+    p = azure_pipeline(azure_example(tmp_path, fake_azure), fake_azure, fake_credential)
+    state = p.train(wait=False)
+    fake_azure.faults.server_errors("RunHistory_GetChildren", times=6, status=502)
+    job = p.wait(state.job_name)
+    assert job.status == "Completed" and job.trials == 7
+    answers = [c.status for c in fake_azure.calls("RunHistory_GetChildren")]
+    assert answers[:6] == [502] * 6 and answers[-1] == 200  # 4 tries by azure-core, then again a poll later
+
+
+def test_a_job_that_keeps_failing_to_answer_ends_the_wait_with_exit_code_3(fake_azure, fake_credential, tmp_path):
+    p = azure_pipeline(azure_example(tmp_path, fake_azure), fake_azure, fake_credential)
+    state = p.train(wait=False)
+    fake_azure.faults.server_errors("Jobs_Get", times=100, status=500)
+    fake_azure.reset_log()
+    with pytest.raises(BackendError, match="reading job .*InternalServerError") as info:
+        p.wait(state.job_name)
+    assert info.value.exit_code == 3
+    assert fake_azure.count("Jobs_Get") == 6 * 4  # six polls (MAX_TRANSIENT + 1) of four tries each

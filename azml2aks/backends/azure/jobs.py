@@ -147,6 +147,16 @@ class AzureJobs:
             for _ in poller:
                 try:
                     job = self._get(name)
+                    if _text(job.status) != status:
+                        status = _text(job.status) or "Unknown"
+                        on_event({"event": "status", "job": name, "status": status,
+                                  "message": f"job {name}: {status}"})
+                    terminal = status in TERMINAL_JOB_STATUSES
+                    if terminal or (status in RUNNING and (listed_at is None or
+                                                           self.clock() - listed_at >= CHILDREN_EVERY)):
+                        children = self._children(name)
+                        listed_at = self.clock()
+                        follow.report(children, metric_name(getattr(job, "primary_metric", None), _task(job)))
                 except BackendError as e:  # azure-core retried it already; sit it out until the next poll
                     transient += 1
                     if not is_transient(e) or transient > MAX_TRANSIENT:
@@ -154,16 +164,6 @@ class AzureJobs:
                     logger.warning("job %s: %s; reading it again at the next poll", name, e.message)
                     continue
                 transient = 0
-                now_status = _text(job.status) or "Unknown"
-                if now_status != status:
-                    status = now_status
-                    on_event({"event": "status", "job": name, "status": status, "message": f"job {name}: {status}"})
-                terminal = status in TERMINAL_JOB_STATUSES
-                due = listed_at is None or self.clock() - listed_at >= CHILDREN_EVERY
-                if terminal or (status in RUNNING and due):
-                    children = self._children(name)
-                    listed_at = self.clock()
-                    follow.report(children, metric_name(getattr(job, "primary_metric", None), _task(job)))
                 if terminal:
                     break
         except KeyboardInterrupt:
@@ -197,8 +197,7 @@ class AzureJobs:
                 status=status, params={k: v for k, v in props.items() if k in ("run_preprocessor", "iteration")},
                 has_model=status == "Completed" and bool(props.get("model_output_path", "outputs/mlflow-model")),
             ))
-        return sorted(out, key=lambda c: int(c.params.get("iteration", 10**6)) if str(
-            c.params.get("iteration", "")).isdigit() else 10**6)
+        return sorted(out, key=_iteration)
 
     def _state(self, job: Any) -> JobState:
         return JobState(job.name, _text(job.status) or "Unknown", portal_url=getattr(job, "studio_url", None))
@@ -240,6 +239,12 @@ class AzureJobs:
         if error is None:
             return None, None
         return getattr(error, "code", None), scrub(getattr(error, "message", None) or "", 400) or None
+
+
+def _iteration(child: ChildRun) -> int:
+    """AutoML's iteration number of a trial (trials without one sort last)."""
+    value = str(child.params.get("iteration", ""))
+    return int(value) if value.isdigit() else 10**6
 
 
 def _task(job: Any) -> str:
