@@ -255,3 +255,15 @@ def test_a_job_that_keeps_failing_to_answer_ends_the_wait_with_exit_code_3(fake_
         p.wait(state.job_name)
     assert info.value.exit_code == 3
     assert fake_azure.count("Jobs_Get") == 6 * 4  # six polls (MAX_TRANSIENT + 1) of four tries each
+
+
+def test_a_job_name_used_before_is_a_config_error_that_says_how_to_go_on(fake_azure, fake_credential, tmp_path):
+    from azml2aks.errors import ConfigError
+
+    pipeline = azure_example(tmp_path, fake_azure, **{"  experiment_name: wine-classification":
+                                                      "  experiment_name: wine-classification\n  name: wine-run-1"})
+    p = azure_pipeline(pipeline, fake_azure, fake_credential)
+    assert p.train(wait=False).job_name == "wine-run-1"
+    with pytest.raises(ConfigError, match="wine-run-1' already exists") as info:
+        p.train(wait=False)
+    assert "azml2aks wait PIPELINE wine-run-1" in info.value.hint and info.value.exit_code == 1

@@ -108,8 +108,14 @@ class AzureJobs:
                     on_event({"event": "data", "field": ref.field, "asset": inputs[field].path,
                               "message": f"uploaded {ref.field} as data asset {inputs[field].path}"})
         job = build_job(spec, inputs)
-        with translate(f"submitting the AutoML job to workspace {self.workspace_name}"):
-            created = self.ml.jobs.create_or_update(job)
+        try:
+            with translate(f"submitting the AutoML job to workspace {self.workspace_name}"):
+                created = self.ml.jobs.create_or_update(job)
+        except ConfigError as e:
+            if getattr(e, "status", None) == 409 and spec.name:
+                e.hint = (f"job names are unique in a workspace: follow the existing one with `azml2aks wait "
+                          f"PIPELINE {spec.name}`, or remove automl.name so that Azure ML names each job")
+            raise
         state = self._state(created)
         logger.info("submitted AutoML job %s (%s)", state.name, state.status)
         if detach:
