@@ -2,9 +2,11 @@
 
 An event has an ``"event"`` kind and a human ``"message"`` where one helps; the CLI renders
 them as progress lines on stderr (and CI annotations), the Python API passes them to the
-caller's callback. Kinds in use: ``stage`` (started/done), ``status`` (a job's status),
-``trial`` (an AutoML trial ended), ``registered``, ``package``, ``rollout``,
-``rollout_action``, ``rollout_step`` (one gate round), ``warning``, ``wait`` (a poll loop
+caller's callback. Kinds in use: ``stage`` (started/done), ``data`` (training data uploaded
+as a data asset), ``job`` (a job was submitted; its Studio URL), ``queued``, ``status`` (a
+job's status), ``trial`` (an AutoML trial ended), ``trial_failed`` (a trial failed or was
+canceled), ``registered``, ``package``, ``rollout``, ``rollout_action``, ``rollout_step``
+(one gate round), ``warning``, ``wait`` (a poll loop
 sleeps; see :mod:`azml2aks.retry`).
 """
 
