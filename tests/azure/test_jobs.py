@@ -144,7 +144,7 @@ def test_following_a_job_reports_the_studio_url_first_then_statuses_and_trials_w
     assert (job.status, job.best_algorithm, job.best_metric_value, job.trials) == ("Completed", "VotingEnsemble", 0.92, 7)
 
 
-def test_following_a_long_job_backs_off_and_lists_trials_at_most_once_a_minute(fake_azure, fake_credential,
+def test_following_a_long_job_backs_off_and_lists_trials_at_most_every_two_minutes(fake_azure, fake_credential,
                                                                                  tmp_path):
     fake_azure.config.job_phase_seconds = {"Queued": 300, "Running": 3600}
     sleeps: list[float] = []
