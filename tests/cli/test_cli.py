@@ -76,9 +76,9 @@ def test_azure_backend_refuses_stages_it_cannot_run_yet(capsys, tmp_path):
     text = pipeline.read_text().replace("${AZURE_SUBSCRIPTION_ID:-}", "00000000-0000-0000-0000-000000000000")
     text = text.replace("${AZURE_RESOURCE_GROUP:-}", "rg").replace("${AZURE_ML_WORKSPACE:-}", "ws")
     pipeline.write_text(text)
-    code, out, err = run(capsys, "attach", str(pipeline), "-o", "json")
+    code, out, err = run(capsys, "deploy", str(pipeline), "--dry-run", "-o", "json")
     assert code == 1
-    assert "cannot run 'attach' yet" in err and "nothing was sent to Azure" in err
+    assert "the Azure backend cannot run" in err and "nothing was sent to Azure" in err
     assert json.loads(out)["error"] == "UnsupportedError"
 
 
