@@ -113,18 +113,15 @@ def terminate(pid: int, timeout: float = 10, *, sleep: Callable[[float], None] =
     if not is_alive(pid):
         return
     _signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    for _ in Poller(initial=_POLL_SECONDS, factor=1.0, timeout=timeout, sleep=sleep):
         if not is_alive(pid):
             logger.debug("pid %s stopped", pid)
             return
-        sleep(_POLL_SECONDS)
     logger.warning("pid %s ignored SIGTERM for %.0f s; killing it", pid, timeout)
     _signal_group(pid, signal.SIGKILL)
-    for _ in range(50):
+    for _ in Poller(initial=_POLL_SECONDS, factor=1.0, timeout=50 * _POLL_SECONDS, sleep=sleep):
         if not is_alive(pid):
             return
-        sleep(_POLL_SECONDS)
 
 
 def _signal_group(pid: int, sig: int) -> None:
