@@ -8,6 +8,7 @@ already finished. Progress goes to the ``on_event`` callback as plain dicts.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 from pathlib import Path
@@ -18,7 +19,7 @@ from azml2aks.backends import get_backend
 from azml2aks.backends.ports import Backend, JobState
 from azml2aks.config import PipelineConfig, specs
 from azml2aks.config.loader import load_config
-from azml2aks.errors import ConfigError, GateError, NotFoundError
+from azml2aks.errors import Azml2aksError, ConfigError, GateError, NotFoundError
 from azml2aks.events import EventSink, ignore_event
 from azml2aks.findings import DoctorReport
 from azml2aks.journal import Journal
@@ -28,6 +29,32 @@ from azml2aks.results import AttachResult, DeployResult, ModelVersion, PackageRe
 logger = logging.getLogger(__name__)
 
 STAGES = ("train", "register", "package", "attach", "deploy")
+
+
+def _stage(name: str, *, new_run: bool = False):
+    """Mark a method as stage ``name``: a ``stage started`` event and journal entry before it,
+    the failure (with a rolled-back rollout's report) recorded when it raises. The method
+    records its own result with :meth:`Pipeline._finish`. ``new_run``: start a new run first."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def run_stage(self: Pipeline, *args, **kwargs):
+            if kwargs.get("dry_run") or kwargs.get("detach"):  # a plan or an undo: not a run of the stage
+                return method(self, *args, **kwargs)
+            if new_run:
+                self._new_journal()
+            self.on_event({"event": "stage", "stage": name, "status": "started", "backend": self.backend_name})
+            self.journal.begin(name)
+            try:
+                return method(self, *args, **kwargs)
+            except Azml2aksError as e:
+                self.journal.fail(name, e.to_dict())
+                self.on_event({"event": "stage", "stage": name, "status": "failed", "error": e.to_dict()})
+                raise
+
+        return run_stage
+
+    return wrap
 
 
 class Pipeline:
@@ -55,36 +82,51 @@ class Pipeline:
     # --- journal -----------------------------------------------------------------------------
     @property
     def journal(self) -> Journal:
+        """The latest run's journal (reading it writes nothing; a first record starts one)."""
         if self._journal is None:
-            self._journal = Journal.latest(self.workdir) or self._new_journal()
+            self._journal = Journal.latest(self.workdir) or Journal.new(
+                self.workdir, pipeline=str(self.path), backend=self.backend_name)
         return self._journal
 
     def _new_journal(self) -> Journal:
         self._journal = Journal.start(self.workdir, pipeline=str(self.path), backend=self.backend_name)
         return self._journal
 
-    def _finish(self, stage: str, result: Any) -> Any:
-        self.journal.record(stage, result.to_dict())
-        self.on_event({"event": "stage", "stage": stage, "status": "done"})
+    def _finish(self, stage: str, result: Any, **extra: Any) -> Any:
+        self.journal.record(stage, result.to_dict(), **extra)
+        self.on_event({"event": "stage", "stage": stage, "status": "done", "result": result.to_dict()})
         return result
 
     # --- train -------------------------------------------------------------------------------
+    @_stage("train", new_run=True)
     def train(self, *, wait: bool = True) -> TrainResult:
         """Submit the AutoML job; with ``wait`` follow it to the end."""
-        self._new_journal()
-        self.on_event({"event": "stage", "stage": "train", "status": "started", "backend": self.backend_name})
         state = self.backend.submit_job(specs.automl_job_spec(self.config, self.base_dir),
                                         on_event=self.on_event, detach=not wait)
         if state.portal_url:
             self.on_event({"event": "job", "job": state.name, "status": state.status, "portal_url": state.portal_url,
                            "message": f"job {state.name} ({state.status}): {state.portal_url}"})
         result = self.backend.wait_job(state.name, on_event=self.on_event) if wait else self.backend.get_job(state.name)
-        return self._finish("train", result)
+        return self._finish("train", result, **self._leaderboard(result))
 
+    @_stage("train")
     def wait(self, job_name: str | None = None) -> TrainResult:
         """Follow a submitted job (``train --no-wait``) to its end."""
         name = job_name or self._journal_value("train", "job_name", "a job name (train first)")
-        return self._finish("train", self.backend.wait_job(name, on_event=self.on_event))
+        result = self.backend.wait_job(name, on_event=self.on_event)
+        return self._finish("train", result, **self._leaderboard(result))
+
+    def _leaderboard(self, job: TrainResult) -> dict[str, Any]:
+        """Every trial of a finished job, recorded for the report (a failure to list them is
+        noted, never fatal: the job itself succeeded)."""
+        if job.status != "Completed":
+            return {}
+        try:
+            children = self.backend.list_child_runs(job.job_name)
+        except Azml2aksError as e:
+            logger.warning("trials of job %s not recorded for the report: %s", job.job_name, e.message)
+            return {"leaderboard_error": e.message}
+        return {"leaderboard": [c.to_dict() for c in children]}
 
     def cancel(self, job_name: str | None = None) -> JobState:
         """Cancel a submitted job (default: the latest trained job of this work dir)."""
@@ -92,6 +134,7 @@ class Pipeline:
         return self.backend.cancel_job(name)
 
     # --- register ----------------------------------------------------------------------------
+    @_stage("register")
     def register(self, job: TrainResult | str | None = None, *, force: bool = False) -> ModelVersion:
         """Register the best child run of ``job`` (default: the latest trained job)."""
         if job is None:
@@ -160,6 +203,7 @@ class Pipeline:
         return self.backend.get_model(name, version or None)
 
     # --- package -----------------------------------------------------------------------------
+    @_stage("package")
     def package(self, model: ModelVersion | str | None = None, *, contract: bool = True,
                 model_path: str | Path | None = None) -> PackageResult:
         """Generate score.py + conda.yaml for ``model``, prove them, register the environment.
@@ -185,6 +229,7 @@ class Pipeline:
         return self._finish("package", result)
 
     # --- attach ------------------------------------------------------------------------------
+    @_stage("attach")
     def attach(self, *, detach: bool = False, require_cluster_access: bool = False) -> AttachResult:
         """Preflight and attach the cluster, idempotently (the local backend reports ``local``);
         ``detach`` detaches the compute instead."""
@@ -202,6 +247,7 @@ class Pipeline:
                                    require_cluster_access=require_cluster_access)
 
     # --- deploy ------------------------------------------------------------------------------
+    @_stage("deploy")
     def deploy(self, package: PackageResult | None = None, *, dry_run: bool = False) -> DeployResult:
         from azml2aks.rollout import driver as D
 
@@ -263,6 +309,31 @@ class Pipeline:
         from azml2aks.rollout import driver as D
 
         return D.local_down(self)
+
+    # --- runs and their reports ---------------------------------------------------------------
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run in the work dir, oldest first, with each stage's state and result."""
+        from azml2aks.report.view import stage_summary
+
+        latest = Journal.latest(self.workdir)
+        out = []
+        for j in Journal.all(self.workdir):
+            stages = {}
+            for name, entry in (j.data.get("stages") or {}).items():
+                stages[name] = {"state": entry.get("state", "done"), "started": entry.get("started"),
+                                "finished": entry.get("finished"), "summary": stage_summary(name, entry),
+                                **({"result": entry["result"]} if "result" in entry else {}),
+                                **({"error": entry["error"]} if "error" in entry else {})}
+            out.append({"run_id": j.run_id, "started": j.data.get("started"), "backend": j.data.get("backend"),
+                        "latest": latest is not None and latest.run_id == j.run_id, "stages": stages})
+        return out
+
+    def report(self, run_id: str | None = None, *, directory: str | os.PathLike | None = None) -> dict[str, Any]:
+        """Write run ``run_id``'s report (default: the latest run) as report.html and report.md
+        beside its journal (or in ``directory``); return their paths and the verdict."""
+        from azml2aks.report.writer import write_report
+
+        return write_report(Journal.load(self.workdir, run_id), Path(directory) if directory else None)
 
     # --- all ---------------------------------------------------------------------------------
     def run(self, *, resume: bool = False, dry_run: bool = False, start: str | None = None,

@@ -23,6 +23,7 @@ class ChildRun(_Result):
     status: str = "Completed"
     params: dict[str, Any] = field(default_factory=dict)
     has_model: bool = False
+    duration_seconds: float | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 
-from azml2aks.cli import endpoint, stages  # noqa: F401 - importing them registers the verbs
+from azml2aks.cli import endpoint, reports, stages  # noqa: F401 - importing them registers the verbs
 from azml2aks.cli.output import render_default, report_error, to_jsonable
 from azml2aks.cli.registry import COMMANDS, Command
 from azml2aks.errors import Azml2aksError
@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"azml2aks {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    # stage verbs first, then the endpoint verbs, each group in the order it was written
-    for cmd in sorted(COMMANDS.values(), key=lambda c: c.func.__module__ != stages.__name__):
+    # stage verbs first, then the endpoint verbs, then runs and report, each group in the order it was written
+    group = {stages.__name__: 0, endpoint.__name__: 1, reports.__name__: 2}
+    for cmd in sorted(COMMANDS.values(), key=lambda c: group.get(c.func.__module__, 1)):
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help, epilog=f"Example: {cmd.example}",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         if cmd.pipeline:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 
-from azml2aks.cli.output import _short, mask, open_pipeline, render_deploy
+from azml2aks.cli.output import _short, ci_of, mask, open_pipeline, render_deploy
 from azml2aks.cli.registry import command
+from azml2aks.cli.reports import add_report_flag, reporting
 
 
 @command("deploy", help="Blue/green rollout: new colour idle, smoke, shadow, ladder with gates, promote or roll back.",
          example="azml2aks deploy examples/wine-classification/pipeline.yaml --dry-run",
-         configure=lambda p: p.add_argument("--dry-run", action="store_true", help="print the plan; touch nothing"),
+         configure=lambda p: (p.add_argument("--dry-run", action="store_true", help="print the plan; touch nothing"),
+                              add_report_flag(p)),
          render=render_deploy)
 def cmd_deploy(args):
-    return open_pipeline(args).deploy(dry_run=args.dry_run)
+    pipeline = open_pipeline(args)
+    with reporting(args, pipeline):
+        return pipeline.deploy(dry_run=args.dry_run)
 
 
 def _status_render(d: dict) -> str:
@@ -82,8 +86,9 @@ def cmd_logs(args):
 
 def _keys(args):
     keys = open_pipeline(args).keys()
-    mask(keys["primaryKey"])
-    mask(keys["secondaryKey"])
+    mask(keys["primaryKey"], args)
+    mask(keys["secondaryKey"], args)
+    ci_of(args).publish_key(keys["primaryKey"])  # the one secret output, set only when asked for
     return keys
 
 

@@ -8,31 +8,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from azml2aks.cli import ci as ci_syntax
 from azml2aks.errors import Azml2aksError
 
 
 def in_ci() -> str | None:
-    """'azure-devops', 'github' or None: decides how errors and secrets are written."""
-    if os.environ.get("TF_BUILD"):
-        return "azure-devops"
-    if os.environ.get("GITHUB_ACTIONS"):
-        return "github"
-    return None
+    """'azure-devops', 'github' or None: decides how errors, outputs and secrets are written."""
+    return ci_syntax.detect()
 
 
-def mask(secret: str) -> None:
+def ci_of(args: argparse.Namespace | None) -> ci_syntax.CI:
+    """The CI writer of this invocation (one per command, so groups open and close in pairs)."""
+    found = getattr(args, "_ci", None) if args is not None else None
+    if found is None:
+        found = ci_syntax.CI()
+        if args is not None:
+            args._ci = found
+    return found
+
+
+def mask(secret: str, args: argparse.Namespace | None = None) -> None:
     """Tell the CI log to mask ``secret`` from now on (before anything could print it)."""
-    ci = in_ci()
-    if ci == "azure-devops":
-        print(f"##vso[task.setsecret]{secret}", file=sys.stderr)
-    elif ci == "github":
-        print(f"::add-mask::{secret}", file=sys.stderr)
-
+    ci_of(args).mask(secret)
 
 
 def open_pipeline(args: argparse.Namespace):
@@ -42,20 +43,34 @@ def open_pipeline(args: argparse.Namespace):
 
 
 def progress_printer(args: argparse.Namespace) -> Callable[[dict], None]:
-    """Events → one stderr line each (both output modes; stdout stays clean for JSON)."""
+    """Events → one stderr line each (both output modes; stdout stays clean for JSON); each
+    stage's lines sit in a collapsible group in CI."""
     quiet = getattr(args, "quiet", False)
+    ci = ci_of(args)
 
     def emit(event: dict) -> None:
+        if event.get("event") == "stage":  # outputs for later steps, even when --quiet
+            if event.get("status") == "done" and isinstance(event.get("result"), dict):
+                ci.publish(event["stage"], event["result"])
+            elif event.get("status") == "failed" and (event.get("error") or {}).get("report"):
+                ci.publish(event["stage"], event["error"]["report"])  # a rolled-back rollout's result
         if quiet:
             return
-        line = format_event(event)
+        if event.get("event") == "stage":
+            if event.get("status") == "started":
+                backend = f" ({event['backend']})" if event.get("backend") else ""
+                ci.group(f"{event['stage']}{backend}")
+            elif event.get("status") in ("done", "failed"):
+                ci.end_group()
+            return
+        line = format_event(event, ci)
         if line:
             print(line, file=sys.stderr, flush=True)
 
     return emit
 
 
-def format_event(event: dict) -> str | None:
+def format_event(event: dict, ci: ci_syntax.CI | None = None) -> str | None:
     kind = event.get("event")
     if kind == "trial":
         return (f"  trial {event['trial']:>3}  {event['algorithm']:<20} {event['metric']}={event['value']:.4f}"
@@ -66,8 +81,7 @@ def format_event(event: dict) -> str | None:
     if kind == "stage" and event.get("status") == "started":
         return f"== {event['stage']} ({event.get('backend', '')})"
     if kind == "warning":
-        prefix = "##vso[task.logissue type=warning]" if in_ci() == "azure-devops" else "warning: "
-        return prefix + event["message"]
+        return (ci or ci_syntax.CI()).warning_prefix() + event["message"]
     if kind == "registered":
         note = " (already registered)" if event.get("reused") else ""
         alias = ", alias moved" if event.get("alias_moved") else ""
@@ -107,12 +121,10 @@ def _short(value: Any) -> str:
 def report_error(error: Azml2aksError, args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps(to_jsonable(error.to_dict()), indent=2, default=str))
-    ci = in_ci()
+    ci = ci_of(args)
+    ci.end_group()
     first, *rest = str(error).splitlines() or [""]
-    if ci == "azure-devops":
-        print(f"##vso[task.logissue type=error]{first}", file=sys.stderr)
-    elif ci == "github":
-        print(f"::error::{first}", file=sys.stderr)
+    ci.error(first)
     print("\n".join([f"error: {first}", *rest]), file=sys.stderr)
     return error.exit_code
 

@@ -7,6 +7,7 @@ import json
 
 from azml2aks.cli.output import open_pipeline, render_deploy, to_jsonable
 from azml2aks.cli.registry import command
+from azml2aks.cli.reports import add_report_flag, reporting
 
 
 def _validate_render(data: dict) -> str:
@@ -256,10 +257,13 @@ def _run_args(p):
     p.add_argument("--from", dest="start", choices=STAGES, metavar="STAGE",
                    help=f"first stage to run ({', '.join(STAGES)}; default train); earlier results come from the journal")
     p.add_argument("--until", choices=STAGES, metavar="STAGE", help="last stage to run (default deploy)")
+    add_report_flag(p)
 
 
 @command("run", help="Run the stages in order: train, register, package, attach, deploy (or a slice of them).",
          example="azml2aks run examples/wine-classification/pipeline.yaml --from register --until package",
          configure=_run_args, render=_run_render)
 def cmd_run(args):
-    return open_pipeline(args).run(resume=args.resume, dry_run=args.dry_run, start=args.start, until=args.until)
+    pipeline = open_pipeline(args)
+    with reporting(args, pipeline):
+        return pipeline.run(resume=args.resume, dry_run=args.dry_run, start=args.start, until=args.until)

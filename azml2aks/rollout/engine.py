@@ -118,7 +118,8 @@ class Rollout:
         return self.traffic.at(self.colour, percent, self.previous).to_dict()
 
     def _record(self, phase: str, judgement: Judgement | None, *, percent: int | None = None,
-                attempt: int = 1, note: str | None = None, obs: Observation | None = None) -> None:
+                attempt: int = 1, note: str | None = None, obs: Observation | None = None,
+                stats: Observation | None = None) -> None:
         entry: dict[str, Any] = {"phase": phase, "percent": percent, "attempt": attempt,
                                  "traffic": dict(self.report.traffic),
                                  "at_seconds": round(self.clock() - self._start, 3)}
@@ -126,6 +127,11 @@ class Rollout:
             entry.update(verdict=PLANNED, gates=[])
         else:
             entry.update(verdict=judgement.verdict, gates=[f.to_dict() for f in judgement.figures])
+        probed = obs if isinstance(obs, ProbeResult) else stats
+        if isinstance(probed, ProbeResult):  # each colour's probe statistics, for the report
+            entry["colours"] = {self.colour: asdict(probed.candidate)}
+            if probed.baseline is not None and self.previous:
+                entry["colours"][self.previous] = asdict(probed.baseline)
         if note:
             entry["note"] = note
         if isinstance(obs, ProbeResult):  # what the decision rests on, and how long it took
@@ -150,7 +156,7 @@ class Rollout:
             self._live_p99 = max(self._live_p99 or 0.0, obs.baseline.p99_ms)
         return judgement
 
-    def _gated(self, make: Callable[[], Action], phase: str, percent: int | None
+    def _gated(self, make: Callable[[], Action], phase: str, percent: int | None, baseline: str | None = None
                ) -> Generator[Action, Observation, str | None]:
         """Probe, holding while inconclusive; return None on pass, else the failure reason."""
         holds = self.settings.gates.inconclusive_holds
@@ -210,7 +216,7 @@ class Rollout:
         smoke = None if isinstance(obs, Planned) else (
             Judgement(FAIL, (GateFigure("probe", None, None, FAIL),)) if isinstance(obs, Failed)
             else judge_smoke(obs))
-        self._record("smoke", smoke, note=obs.reason if isinstance(obs, Failed) else None)
+        self._record("smoke", smoke, note=obs.reason if isinstance(obs, Failed) else None, stats=obs)
         if smoke is not None and smoke.verdict != PASS:
             if isinstance(obs, Failed):
                 self.report.log_tail = obs.log_tail

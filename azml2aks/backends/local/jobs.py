@@ -255,9 +255,16 @@ def list_child_runs(workdir: Path, job_name: str) -> list[ChildRun]:
             run_id=c.info.run_id, algorithm=c.data.tags.get(TAG + "algorithm", "?"),
             metric_value=c.data.metrics.get(metric), status="Completed" if c.info.status == "FINISHED" else c.info.status,
             params=dict(c.data.params), has_model=c.data.tags.get(TAG + "has_model") == "true",
+            duration_seconds=c.data.metrics.get("trial_time_seconds"),
         )
-        for c in children
+        for c in sorted(children, key=_trial_order)
     ]
+
+
+def _trial_order(run) -> tuple[int, int]:
+    """Trials in the order they ran: child runs are named ``<job>_<trial number>``."""
+    suffix = (run.info.run_name or "").rpartition("_")[2]
+    return (int(suffix) if suffix.isdigit() else 1 << 30, run.info.start_time or 0)
 
 
 def _get_run(mlflow, run_id: str):
