@@ -80,7 +80,7 @@ class Journal:
             journal = cls(path) if path.is_file() and "/" not in run_id else None
         if journal is None:
             known = [j.run_id for j in cls.all(workdir)][-5:]
-            what = f"run {run_id!r}" if run_id else "a run"
+            what = f"run {run_id!r}" if run_id else "run"
             raise NotFoundError(
                 f"no {what} in the work dir {workdir}",
                 hint=(f"runs there: {', '.join(known)} (azml2aks runs PIPELINE)" if known else

@@ -221,12 +221,15 @@ def build_view(journal: dict[str, Any]) -> dict[str, Any]:
     train = _train(stages.get("train"), model["run_id"] if model else None)
     metric = train["primary_metric"] if train else (model or {}).get("metric_name")
     rollout = _rollout(stages.get("deploy"), metric)
+    package = _package(stages.get("package"))
+    if rollout is not None and not rollout.get("model") and package:
+        rollout["model"] = package["model"]  # an aborted rollout's report does not name it
     names = [s for s in STAGE_ORDER if s in stages] + [s for s in stages if s not in STAGE_ORDER]
     return {
         "run_id": journal.get("run_id"), "pipeline": journal.get("pipeline"), "backend": journal.get("backend"),
         "started": journal.get("started"),
         "stages": [{"stage": s, "state": stages[s].get("state", "done"), "started": stages[s].get("started"),
                     "finished": stages[s].get("finished"), "summary": stage_summary(s, stages[s])} for s in names],
-        "train": train, "model": model, "package": _package(stages.get("package")), "rollout": rollout,
+        "train": train, "model": model, "package": package, "rollout": rollout,
         "primary_metric": metric, "verdict": _verdict(stages, rollout),
     }
