@@ -121,19 +121,23 @@ def latency_svg(steps: list[dict[str, Any]], max_p99_ms: float | None = None) ->
     fig = _figure(7.5, 3.0)
     ax = fig.subplots()
     xs = list(range(len(rounds)))
+    highest = 0.0
     for i, name in enumerate(colours):
         colour = _colour_of(name, i)
         for key, style, label in (("p99_ms", "-", "p99"), ("p50_ms", "--", "p50")):
             ys = [(s["colours"].get(name) or {}).get(key) for s in rounds]
-            points = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and y > 0]  # log scale
+            points = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
             if points:
+                highest = max(highest, *(p[1] for p in points))
                 ax.plot([p[0] for p in points], [p[1] for p in points], style, marker="o", markersize=4,
                         color=colour, label=f"{name} {label}")
-    if max_p99_ms is not None:
+    if max_p99_ms is not None and max_p99_ms <= 3 * highest:  # the ceiling, when it is near the figures
         ax.axhline(max_p99_ms, color="#d73027", linewidth=1, linestyle=":", label=f"max p99 {max_p99_ms:g} ms")
+    elif max_p99_ms is not None:
+        ax.set_title(f"p99 ceiling {max_p99_ms:g} ms (above the plot)", fontsize=8, loc="right")
     ax.set_xticks(xs, [s.get("label", str(i)) for i, s in enumerate(rounds)], rotation=20, fontsize=7, ha="right")
     ax.set_ylabel("latency (ms)")
-    ax.set_yscale("log")
-    ax.grid(alpha=0.3, which="both")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best", ncol=2)
     return _svg(fig)
