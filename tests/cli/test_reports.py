@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
+import pytest
+
 from azml2aks.cli import main
+from azml2aks.cli.reports import reporting
+from azml2aks.errors import RolloutAborted
 from azml2aks.journal import Journal
+from azml2aks.pipeline import load_pipeline
 from tests.conftest import REPO
 from tests.report import journals as J
 
@@ -91,3 +97,23 @@ def test_report_of_an_unknown_run_exits_1_naming_the_runs_there_are(capsys, tmp_
     code, _, err = run(capsys, "report", WINE, "--workdir", str(tmp_path), "--run", "nope")
     assert code == 1
     assert "error: no run 'nope' in the work dir" in err and f"{first}, {second}" in err
+
+
+def _args(**kw):
+    return argparse.Namespace(**{"no_report": False, "dry_run": False, "quiet": True, **kw})
+
+
+def test_run_and_deploy_write_the_report_when_the_verb_fails_and_the_error_still_propagates(tmp_path):
+    first = record(tmp_path, J.rolled_back())
+    pipeline = load_pipeline(WINE, workdir=tmp_path)
+    with pytest.raises(RolloutAborted), reporting(_args(), pipeline):
+        raise RolloutAborted("rolled back", report={})
+    assert (tmp_path / "runs" / first / "report.md").read_text().startswith(f"## azml2aks run {first}: ❌ rolled back")
+
+
+def test_no_report_and_dry_run_write_no_report(tmp_path):
+    first = record(tmp_path, J.promoted())
+    for args in (_args(no_report=True), _args(dry_run=True)):
+        with reporting(args, load_pipeline(WINE, workdir=tmp_path)):
+            pass
+    assert sorted(p.name for p in (tmp_path / "runs" / first).iterdir()) == ["journal.json"]
