@@ -375,8 +375,9 @@ class Pipeline:
         return out
 
     def _journal_value(self, stage: str, key: str, what: str) -> Any:
-        found = self.journal.stage(stage)
-        if not found:
+        # the stage's last result, also while the stage runs again (``wait`` re-enters ``train``)
+        found = self.journal.entry(stage) or {}
+        if "result" not in found:
             raise NotFoundError(f"no {what} in the work dir {self.workdir}")
         return found["result"][key]
 

@@ -35,7 +35,8 @@ def test_stage_returns_only_a_finished_stage_and_entry_any_state(tmp_path):
     assert journal.stage("deploy") is None and journal.entry("deploy")["state"] == "running"
     journal.record("deploy", {"result": "promoted"})
     assert journal.stage("deploy")["result"] == {"result": "promoted"}
-    journal.begin("deploy")
+    journal.begin("deploy")  # running again: the last result stays readable (wait re-enters train)
+    assert journal.stage("deploy") is None and journal.entry("deploy")["result"] == {"result": "promoted"}
     journal.fail("deploy", {"error": "RolloutAborted", "message": "aborted", "report": {"result": "rolled_back"}})
     entry = Journal.latest(tmp_path).entry("deploy")
     assert entry["state"] == "failed" and entry["error"]["report"] == {"result": "rolled_back"}
