@@ -88,7 +88,7 @@ def render_markdown(view: dict[str, Any], *, html_name: str | None = None) -> st
                     f"({c.get('method')}) scored over HTTP by the inference server.", ""]
             out += [f"- {check}" for check in c.get("checks") or []] + [""]
         else:
-            out += ["Contract test not run (`--no-contract-test`).", ""]
+            out += [f"Contract test not run: {c.get('skipped') or 'skipped (`--no-contract`)'}.", ""]
 
     rollout = view.get("rollout")
     if rollout and rollout.get("steps") is not None and rollout["state"] != "running":

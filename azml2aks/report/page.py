@@ -99,7 +99,7 @@ def _package(package: dict[str, Any]) -> str:
                    "HTTP by the inference server.</p><ul>"
                    + "".join(f"<li>{_e(check)}</li>" for check in c.get("checks") or []) + "</ul>")
     else:
-        out.append("<p>Contract test not run (<code>--no-contract-test</code>).</p>")
+        out.append(f"<p>Contract test not run: {_e(c.get('skipped') or 'skipped (--no-contract)')}.</p>")
     if package["conflicts"]:
         out.append("<p>Pins resolved: " + _e("; ".join(package["conflicts"])) + "</p>")
     return "".join(out)

@@ -80,3 +80,12 @@ def test_the_writer_puts_both_files_beside_the_journal(tmp_path):
     assert written["html"] == str(folder / "report.html") and written["markdown"] == str(folder / "report.md")
     assert (folder / "report.md").read_text().startswith("## azml2aks run 20260101-100000-abcd: ✅ promoted")
     assert sorted(p.name for p in folder.iterdir()) == ["journal.json", "report.html", "report.md"]
+
+
+def test_a_package_without_its_contract_test_says_why():
+    data = J.promoted()
+    data["stages"]["package"]["result"]["contract"] = {
+        "ran": False, "skipped": "--no-contract: the package was not served and scored on this machine"}
+    html, markdown, _ = render(data)
+    assert "Contract test not run: --no-contract: the package was not served and scored on this machine." in markdown
+    assert "Contract test not run: --no-contract: the package was not served" in html
