@@ -4,8 +4,9 @@ A ``train`` or ``run`` starts a new run; later stage commands add to the latest 
 how ``register`` finds the job ``train`` submitted and ``deploy`` finds the package. Each stage
 entry has a ``state``: ``running`` (started; still running, or the process was killed),
 ``done`` (with its ``result``) or ``failed`` (with the ``error``, and for an aborted rollout
-the rollout's report). Entries may carry more recorded facts (``train`` its ``leaderboard``),
-which ``azml2aks report`` reads back instead of recomputing them.
+the rollout's report). ``facts`` holds what the report needs beyond the results (each
+registered job's ``leaderboard``: every trial, listed once by ``register``), which
+``azml2aks report`` reads back instead of asking the backend again.
 
 Reading never writes: a journal nobody has recorded into yet exists only in memory, and its
 folder and the ``runs/LATEST`` pointer appear with its first record. Writes are atomic (temp
@@ -129,6 +130,12 @@ class Journal:
         started = (self.entry(name) or {}).get("started")
         self.data.setdefault("stages", {})[name] = {
             "state": FAILED, "started": started, "finished": _now(), "error": error}
+        self.save()
+
+    def add_fact(self, kind: str, key: str, value: Any) -> None:
+        """Record a fact the report needs that no stage result holds (``leaderboard`` of a job:
+        every trial), under ``facts.<kind>.<key>``; it survives the stage failing."""
+        self.data.setdefault("facts", {}).setdefault(kind, {})[key] = value
         self.save()
 
     def save(self) -> None:

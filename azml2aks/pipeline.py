@@ -107,26 +107,13 @@ class Pipeline:
             self.on_event({"event": "job", "job": state.name, "status": state.status, "portal_url": state.portal_url,
                            "message": f"job {state.name} ({state.status}): {state.portal_url}"})
         result = self.backend.wait_job(state.name, on_event=self.on_event) if wait else self.backend.get_job(state.name)
-        return self._finish("train", result, **self._leaderboard(result))
+        return self._finish("train", result)
 
     @_stage("train")
     def wait(self, job_name: str | None = None) -> TrainResult:
         """Follow a submitted job (``train --no-wait``) to its end."""
         name = job_name or self._journal_value("train", "job_name", "a job name (train first)")
-        result = self.backend.wait_job(name, on_event=self.on_event)
-        return self._finish("train", result, **self._leaderboard(result))
-
-    def _leaderboard(self, job: TrainResult) -> dict[str, Any]:
-        """Every trial of a finished job, recorded for the report (a failure to list them is
-        noted, never fatal: the job itself succeeded)."""
-        if job.status != "Completed":
-            return {}
-        try:
-            children = self.backend.list_child_runs(job.job_name)
-        except Azml2aksError as e:
-            logger.warning("trials of job %s not recorded for the report: %s", job.job_name, e.message)
-            return {"leaderboard_error": e.message}
-        return {"leaderboard": [c.to_dict() for c in children]}
+        return self._finish("train", self.backend.wait_job(name, on_event=self.on_event))
 
     def cancel(self, job_name: str | None = None) -> JobState:
         """Cancel a submitted job (default: the latest trained job of this work dir)."""
@@ -143,7 +130,9 @@ class Pipeline:
         if result.status != "Completed":
             raise GateError(f"job {result.job_name} is {result.status}, not Completed; nothing registered",
                             hint=f"wait for it with `azml2aks wait {self.path} {result.job_name}`")
-        children = [c for c in self.backend.list_child_runs(result.job_name)
+        trials = self.backend.list_child_runs(result.job_name)
+        self.journal.add_fact("leaderboard", result.job_name, [t.to_dict() for t in trials])  # for the report
+        children = [c for c in trials
                     if c.metric_value is not None and c.status == "Completed"]  # failed/canceled trials never win
         if not children:
             raise NotFoundError(f"job {result.job_name} has no finished child run with {result.primary_metric}")

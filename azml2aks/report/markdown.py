@@ -58,6 +58,8 @@ def render_markdown(view: dict[str, Any], *, html_name: str | None = None) -> st
     train = view.get("train")
     if train:
         out += [f"### AutoML leaderboard — job `{train['job_name']}` ({train['status']})", ""]
+        if not train["trained_here"]:
+            out += ["(trained in an earlier run; registered in this one)", ""]
         if train["trials"]:
             direction = "higher" if train["higher_is_better"] else "lower"
             out += [f"{len(train['trials'])} trials ranked by {train['primary_metric']} ({direction} is better); "

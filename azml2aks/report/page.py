@@ -62,7 +62,8 @@ def _plot(svg: str | None, what: str) -> str:
 
 
 def _train(train: dict[str, Any], svg: str | None) -> str:
-    out = [f"<h2>AutoML leaderboard — job <code>{_e(train['job_name'])}</code> ({_e(train['status'])})</h2>"]
+    out = [f"<h2>AutoML leaderboard — job <code>{_e(train['job_name'])}</code> ({_e(train['status'])})</h2>"
+           + ("" if train["trained_here"] else "<p class=\"meta\">trained in an earlier run; registered in this one</p>")]
     if not train["trials"]:
         return out[0] + f"<p>Trials: {_e(train['note'])}.</p>"
     direction = "higher" if train["higher_is_better"] else "lower"

@@ -71,15 +71,21 @@ def stage_summary(name: str, entry: dict[str, Any] | None) -> str:
 
 
 # --- the sections ------------------------------------------------------------------------
-def _train(entry: dict | None, chosen: str | None) -> dict[str, Any] | None:
-    if not entry or entry.get("state", "done") != "done":
+def _train(entry: dict | None, model: dict[str, Any] | None, leaderboards: dict[str, list]) -> dict[str, Any] | None:
+    """The job and its trials: from this run's train stage, or — when the job was trained in
+    another run (CI splits train and register across agents) — from the registered model."""
+    if entry and entry.get("state", "done") == "done":
+        r, here = entry["result"], True
+    elif model and model.get("job_name"):
+        r, here = {"job_name": model["job_name"], "status": "Completed", "primary_metric": model["metric_name"]}, False
+    else:
         return None
-    r = entry["result"]
     metric = r.get("primary_metric") or ""
     higher = M.higher_is_better(metric) if metric else True
-    chosen = chosen or r.get("best_child_run_id")
+    chosen = model["run_id"] if model and model.get("job_name") == r.get("job_name") else r.get("best_child_run_id")
+    recorded = leaderboards.get(r.get("job_name") or "")
     trials = []
-    for n, t in enumerate(entry.get("leaderboard") or [], start=1):
+    for n, t in enumerate(recorded or [], start=1):
         trials.append({"trial": n, "run_id": t.get("run_id"), "algorithm": t.get("algorithm"),
                        "metric_value": t.get("metric_value"), "duration_seconds": t.get("duration_seconds"),
                        "status": t.get("status"), "chosen": t.get("run_id") == chosen})
@@ -88,12 +94,10 @@ def _train(entry: dict | None, chosen: str | None) -> dict[str, Any] | None:
         [t for t in trials if t["metric_value"] is None]
     for rank, t in enumerate(ranked, start=1):
         t["rank"] = rank
-    note = entry.get("leaderboard_error")
-    if "leaderboard" not in entry and not note:
-        note = "this run did not record its trials"
+    note = None if recorded is not None else "listed when the job's best trial is registered (azml2aks register)"
     return {"job_name": r.get("job_name"), "status": r.get("status"), "task": r.get("task"),
             "primary_metric": metric, "higher_is_better": higher, "experiment": r.get("experiment_name"),
-            "best_child_run_id": r.get("best_child_run_id"), "chosen_run_id": chosen,
+            "best_child_run_id": r.get("best_child_run_id"), "chosen_run_id": chosen, "trained_here": here,
             "duration_seconds": r.get("duration_seconds"), "trials": ranked, "note": note}
 
 
@@ -218,7 +222,7 @@ def build_view(journal: dict[str, Any]) -> dict[str, Any]:
     """The report's facts from a journal's data (``Journal.data``)."""
     stages: dict[str, dict] = journal.get("stages") or {}
     model = _model(stages.get("register"))
-    train = _train(stages.get("train"), model["run_id"] if model else None)
+    train = _train(stages.get("train"), model, (journal.get("facts") or {}).get("leaderboard") or {})
     metric = train["primary_metric"] if train else (model or {}).get("metric_name")
     rollout = _rollout(stages.get("deploy"), metric)
     package = _package(stages.get("package"))

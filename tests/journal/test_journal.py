@@ -43,11 +43,21 @@ def test_stage_returns_only_a_finished_stage_and_entry_any_state(tmp_path):
     assert journal.stage("deploy") is None
 
 
-def test_record_keeps_extra_facts_beside_the_result(tmp_path):
+def test_record_keeps_extra_keys_beside_the_result(tmp_path):
     journal = Journal.start(tmp_path, pipeline="p.yaml", backend="local")
-    journal.record("train", {"job_name": "j"}, leaderboard=[{"run_id": "a"}])
+    journal.record("train", {"job_name": "j"}, note="x")
     saved = json.loads(journal.path.read_text())["stages"]["train"]
-    assert saved["leaderboard"] == [{"run_id": "a"}] and saved["result"] == {"job_name": "j"}
+    assert saved["note"] == "x" and saved["result"] == {"job_name": "j"}
+
+
+def test_a_fact_survives_its_stage_failing(tmp_path):
+    journal = Journal.start(tmp_path, pipeline="p.yaml", backend="local")
+    journal.begin("register")
+    journal.add_fact("leaderboard", "job-1", [{"run_id": "a"}])
+    journal.fail("register", {"error": "GateError", "message": "below model.min_metric"})
+    saved = json.loads(journal.path.read_text())
+    assert saved["facts"] == {"leaderboard": {"job-1": [{"run_id": "a"}]}}
+    assert saved["stages"]["register"]["state"] == "failed"
 
 
 def test_a_journal_written_before_stage_states_reads_as_done(tmp_path):

@@ -45,7 +45,9 @@ TRAIN = {
     "result": {"job_name": "job-1", "backend": "local", "status": "Completed", "task": "classification",
                "primary_metric": "accuracy", "experiment_name": "wine", "best_child_run_id": "run-b",
                "best_metric_value": 0.97, "best_algorithm": "LightGBM", "trials": 3},
-    "leaderboard": [
+}
+LEADERBOARD = {
+    "job-1": [
         {"run_id": "run-a", "algorithm": "RandomForest", "metric_value": 0.93, "duration_seconds": 0.4,
          "status": "Completed"},
         {"run_id": "run-b", "algorithm": "LightGBM", "metric_value": 0.97, "duration_seconds": 1.2,
@@ -76,7 +78,7 @@ PACKAGE = {
 def promoted() -> dict:
     return copy.deepcopy({
         "run_id": "20260101-100000-abcd", "pipeline": "/p/pipeline.yaml", "backend": "local",
-        "started": "2026-01-01T10:00:00",
+        "started": "2026-01-01T10:00:00", "facts": {"leaderboard": LEADERBOARD},
         "stages": {"train": TRAIN, "register": REGISTER, "package": PACKAGE,
                    "attach": {"state": "done", "result": {"compute": "local", "status": "local"}},
                    "deploy": {"state": "done", "started": "2026-01-01T10:01:20", "finished": "2026-01-01T10:01:30",

@@ -36,7 +36,7 @@ def test_the_html_page_shows_leaderboard_lineage_contract_ladder_gates_and_verdi
 
 def test_values_from_the_journal_are_escaped_in_html():
     data = J.rolled_back()
-    data["stages"]["train"]["leaderboard"][0]["algorithm"] = "<img src=x onerror=alert(1)>"
+    data["facts"]["leaderboard"]["job-1"][0]["algorithm"] = "<img src=x onerror=alert(1)>"
     html, markdown, _ = render(data)
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "Traceback: &lt;boom&gt;" in html

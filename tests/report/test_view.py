@@ -20,11 +20,19 @@ def test_a_lower_is_better_metric_ranks_the_smallest_first():
     assert [t["run_id"] for t in trials] == ["run-a", "run-b", "run-c"]
 
 
-def test_a_run_that_did_not_record_its_trials_says_so():
+def test_a_run_that_did_not_register_says_where_the_trials_come_from():
     data = J.promoted()
-    del data["stages"]["train"]["leaderboard"]
+    del data["facts"]
     train = build_view(data)["train"]
-    assert train["trials"] == [] and "did not record" in train["note"]
+    assert train["trials"] == [] and "azml2aks register" in train["note"]
+
+
+def test_a_run_that_registers_a_job_trained_elsewhere_shows_its_leaderboard():
+    data = J.promoted()
+    del data["stages"]["train"]  # CI: train and wait ran on other agents, register here
+    train = build_view(data)["train"]
+    assert train["trained_here"] is False and train["job_name"] == "job-1"
+    assert [t["run_id"] for t in train["trials"] if t["chosen"]] == ["run-b"]
 
 
 def test_model_lineage_comes_from_its_tags():
