@@ -112,12 +112,14 @@ class Pipeline:
     @_stage("train")
     def wait(self, job_name: str | None = None) -> TrainResult:
         """Follow a submitted job (``train --no-wait``) to its end."""
-        name = job_name or self._journal_value("train", "job_name", "a job name (train first)")
+        name = job_name or self._journal_value("train", "job_name", "job submitted by `azml2aks train`",
+                                                  hint=f"name the job: azml2aks wait {self.path} JOB")
         return self._finish("train", self.backend.wait_job(name, on_event=self.on_event))
 
     def cancel(self, job_name: str | None = None) -> JobState:
         """Cancel a submitted job (default: the latest trained job of this work dir)."""
-        name = job_name or self._journal_value("train", "job_name", "a job name (train first)")
+        name = job_name or self._journal_value("train", "job_name", "job submitted by `azml2aks train`",
+                                                  hint=f"name the job: azml2aks cancel {self.path} JOB")
         return self.backend.cancel_job(name)
 
     # --- register ----------------------------------------------------------------------------
@@ -363,11 +365,11 @@ class Pipeline:
         out["run_id"] = self.journal.run_id
         return out
 
-    def _journal_value(self, stage: str, key: str, what: str) -> Any:
+    def _journal_value(self, stage: str, key: str, what: str, *, hint: str | None = None) -> Any:
         # the stage's last result, also while the stage runs again (``wait`` re-enters ``train``)
         found = self.journal.entry(stage) or {}
         if "result" not in found:
-            raise NotFoundError(f"no {what} in the work dir {self.workdir}")
+            raise NotFoundError(f"no {what} recorded in the work dir {self.workdir}", hint=hint)
         return found["result"][key]
 
 
