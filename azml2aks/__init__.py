@@ -40,6 +40,7 @@ _EXPORTS = {
     "NotFoundError": "azml2aks.errors",
     "UnsupportedError": "azml2aks.errors",
     "BackendError": "azml2aks.errors",
+    "LockedError": "azml2aks.errors",
     "RolloutAborted": "azml2aks.errors",
 }
 
@@ -66,6 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ConfigError,
         DataError,
         GateError,
+        LockedError,
         NotFoundError,
         RolloutAborted,
         UnsupportedError,

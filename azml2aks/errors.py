@@ -9,6 +9,7 @@ each branch to an exit code (STYLE.md) and prints only the message, never a trac
     ├── GateError                    exit 1  the model is below model.min_metric
     ├── NotFoundError                exit 1  a named model, run, endpoint or colour does not exist
     ├── UnsupportedError             exit 1  the backend cannot do this (yet); says what to use
+    ├── LockedError                  exit 1  another rollout holds the endpoint; names its run id
     ├── BackendError                 exit 3  Azure or a local process failed; keeps code/message
     └── RolloutAborted               exit 4  the rollout failed and the live split was restored
 
@@ -63,6 +64,17 @@ class UnsupportedError(Azml2aksError):
     """Raised when the chosen backend cannot run a stage or operation."""
 
     exit_code = 1
+
+
+class LockedError(Azml2aksError):
+    """Raised when another deploy/traffic/promote/rollback holds the endpoint's rollout lock
+    (``holder``: its run id)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, holder: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.holder = holder
 
 
 class BackendError(Azml2aksError):

@@ -6,7 +6,8 @@ entry has a ``state``: ``running`` (started; still running, or the process was k
 ``done`` (with its ``result``) or ``failed`` (with the ``error``, and for an aborted rollout
 the rollout's report). ``facts`` holds what the report needs beyond the results (each
 registered job's ``leaderboard``: every trial, listed once by ``register``), which
-``azml2aks report`` reads back instead of asking the backend again.
+``azml2aks report`` reads back instead of asking the backend again. ``progress`` records where
+an unfinished rollout stands (``deploy --resume``).
 
 Reading never writes: a journal nobody has recorded into yet exists only in memory, and its
 folder and the ``runs/LATEST`` pointer appear with its first record. Writes are atomic (temp
@@ -136,6 +137,14 @@ class Journal:
         """Record a fact the report needs that no stage result holds (``leaderboard`` of a job:
         every trial), under ``facts.<kind>.<key>``; it survives the stage failing."""
         self.data.setdefault("facts", {}).setdefault(kind, {})[key] = value
+        self.save()
+
+    def progress(self, name: str) -> dict | None:
+        """Where an unfinished operation of this run stands (e.g. a rollout), if recorded."""
+        return self.data.get("progress", {}).get(name)
+
+    def record_progress(self, name: str, value: dict[str, Any]) -> None:
+        self.data.setdefault("progress", {})[name] = dict(value)
         self.save()
 
     def save(self) -> None:

@@ -239,7 +239,11 @@ class Pipeline:
 
     # --- deploy ------------------------------------------------------------------------------
     @_stage("deploy")
-    def deploy(self, package: PackageResult | None = None, *, dry_run: bool = False) -> DeployResult:
+    def deploy(self, package: PackageResult | None = None, *, dry_run: bool = False,
+               wait_lock: float = 0, resume: bool = False) -> DeployResult:
+        """Roll the package out as the idle colour (``wait_lock``: seconds to wait while another
+        rollout holds the endpoint; 0 refuses at once; ``resume``: go on with the rollout this
+        run's journal says was interrupted)."""
         from azml2aks.rollout import driver as D
 
         if package is None and not dry_run:
@@ -249,8 +253,14 @@ class Pipeline:
             else:
                 package = PackageResult(**{k: tuple(v) if isinstance(v, list) else v
                                            for k, v in stage["result"].items()})
-        result = D.deploy(self, package, dry_run=dry_run)
+        result = D.deploy(self, package, dry_run=dry_run, wait_lock=wait_lock, resume=resume, **self._waits())
         return result if dry_run else self._finish("deploy", result)
+
+    def _waits(self) -> dict[str, Any]:
+        """The rollout waits on the backend's own sleep and clocks when it has them (the Azure
+        backend's are injectable: tests run it on the fake's simulated clock)."""
+        b = self.backend
+        return {k: getattr(b, k) for k in ("sleep", "clock", "now") if callable(getattr(b, k, None))}
 
     # --- endpoint verbs ----------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -259,23 +269,23 @@ class Pipeline:
 
         return D.status(self)
 
-    def set_traffic(self, traffic: dict[str, int] | list[str]) -> dict[str, Any]:
+    def set_traffic(self, traffic: dict[str, int] | list[str], *, wait_lock: float = 0) -> dict[str, Any]:
         """Set the live split (``{"blue": 90, "green": 10}`` or ``["blue=90", "green=10"]``)."""
         from azml2aks.rollout import driver as D
 
-        return D.set_traffic(self, traffic)
+        return D.set_traffic(self, traffic, wait_lock=wait_lock)
 
-    def promote(self, colour: str | None = None) -> dict[str, Any]:
+    def promote(self, colour: str | None = None, *, wait_lock: float = 0) -> dict[str, Any]:
         """Give ``colour`` (default: the new colour of a split in progress) 100 %."""
         from azml2aks.rollout import driver as D
 
-        return D.promote(self, colour)
+        return D.promote(self, colour, wait_lock=wait_lock)
 
-    def rollback(self, colour: str | None = None) -> dict[str, Any]:
+    def rollback(self, colour: str | None = None, *, wait_lock: float = 0) -> dict[str, Any]:
         """Send all traffic back to ``colour`` (default: the previous colour)."""
         from azml2aks.rollout import driver as D
 
-        return D.rollback(self, colour)
+        return D.rollback(self, colour, wait_lock=wait_lock)
 
     def invoke(self, file: str | os.PathLike, *, deployment: str | None = None) -> dict[str, Any]:
         """Score the JSON request in ``file`` through the endpoint (pinned to ``deployment``)."""
@@ -328,10 +338,11 @@ class Pipeline:
 
     # --- all ---------------------------------------------------------------------------------
     def run(self, *, resume: bool = False, dry_run: bool = False, start: str | None = None,
-            until: str | None = None) -> dict[str, Any]:
+            until: str | None = None, wait_lock: float = 0) -> dict[str, Any]:
         """The stages from ``start`` to ``until`` (default: all) in order; ``resume`` skips what
-        the latest run already finished. A later slice takes what it needs (job, model,
-        package) from the journal: ``run(start="register", until="package")``."""
+        the latest run already finished (and goes on with its interrupted rollout). A later
+        slice takes what it needs (job, model, package) from the journal:
+        ``run(start="register", until="package")``. ``wait_lock`` as for :meth:`deploy`."""
         first = STAGES.index(_stage(start, "--from")) if start else 0
         last = STAGES.index(_stage(until, "--until")) if until else len(STAGES) - 1
         if first > last:
@@ -361,7 +372,8 @@ class Pipeline:
         if "attach" in todo:
             out["attach"] = self.attach().to_dict()
         if "deploy" in todo:
-            out["deploy"] = self.deploy(package).to_dict()
+            interrupted = resume and (self.journal.progress("rollout") or {}).get("status") in ("running", "interrupted")
+            out["deploy"] = self.deploy(package, resume=bool(interrupted), wait_lock=wait_lock).to_dict()
         out["run_id"] = self.journal.run_id
         return out
 

@@ -248,10 +248,11 @@ def same_prediction(x: Any, y: Any, tolerance: float) -> bool:
 class Prober:
     """Sends bounded probe traffic to one scoring URI through ``transport``."""
 
-    def __init__(self, scoring_uri: str, key: str, *, timeout: float = 5.0, concurrency: int = 2,
-                 clock: Callable[[], float] = time.monotonic, transport: Transport | None = None) -> None:
+    def __init__(self, scoring_uri: str, key: str | Callable[[], str], *, timeout: float = 5.0,
+                 concurrency: int = 2, clock: Callable[[], float] = time.monotonic,
+                 transport: Transport | None = None) -> None:
         self.scoring_uri = scoring_uri
-        self._key = key
+        self._key = key  # the secret, or a function returning a current one (an expiring token)
         self.timeout = timeout
         self.concurrency = max(1, concurrency)
         self.clock = clock
@@ -262,7 +263,8 @@ class Prober:
 
     def send(self, body: bytes, deployment: str | None) -> Answer:
         """One request, pinned to ``deployment`` when given."""
-        headers = {"Authorization": f"Bearer {self._key}", "Content-Type": "application/json"}
+        key = self._key() if callable(self._key) else self._key  # a function: a token that expires
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         if deployment:
             headers[PIN_HEADER] = deployment
         resp = self.transport(Request(self.scoring_uri, headers, body, self.timeout))

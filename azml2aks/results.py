@@ -104,3 +104,4 @@ class DeployResult(_Result):
     traffic: dict[str, int]
     steps: tuple[dict, ...] = ()
     model: str | None = None
+    requests: tuple[str, ...] = ()  # --dry-run: what the backend would send, one line per request

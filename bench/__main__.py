@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("startup", "scoring", "load", "gates", "demo")
+BENCHMARKS = ("startup", "controlplane", "scoring", "load", "gates", "demo")
 
 
 def main(argv: list[str]) -> int:

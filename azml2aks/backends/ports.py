@@ -11,6 +11,7 @@ returns a frozen state or a stage result (``azml2aks.results``).
     Computes      attach_compute, detach_compute, doctor
     Endpoints     get_endpoint, ensure_endpoint, create_or_update_deployment, delete_deployment,
                   set_traffic, get_credentials, get_keys, get_logs
+    EndpointLocks hold_endpoint (one rollout at a time per endpoint)
 
 Conventions (Azure SDK guidelines): ``get_*`` raises :class:`NotFoundError` when missing,
 ``list_*`` returns a list, ``delete_*`` succeeds when already gone, options keyword-only.
@@ -25,6 +26,7 @@ and ``hasattr`` stay truthful.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -263,3 +265,18 @@ class LocalProcesses(Protocol):
         """Stop the router and every colour's server; return the pids stopped."""
 
     def deployment_health(self, endpoint: str) -> dict[str, dict[str, Any]]: ...
+
+
+@runtime_checkable
+class EndpointLocks(Protocol):
+    """One rollout at a time per endpoint: deploy, traffic, promote and rollback hold the lock.
+
+    Locally a file lock beside the endpoint's state (released by the OS when its holder dies);
+    on Azure a lease recorded in the endpoint's tags (holder run id + expiry, read-modify-written,
+    taken over once lapsed or once its process on this host is gone)."""
+
+    def hold_endpoint(self, endpoint: str, *, holder: Mapping[str, Any],
+                      timeout: float) -> AbstractContextManager[None]:
+        """Hold the endpoint's rollout lock for the ``with`` block. Waits up to ``timeout``
+        seconds, then raises :class:`~azml2aks.errors.LockedError` naming the holder (its
+        ``run_id`` and ``verb`` as given by it in ``holder``)."""

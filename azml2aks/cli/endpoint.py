@@ -8,16 +8,30 @@ from azml2aks.cli.output import _short, ci_of, mask, open_pipeline, render_deplo
 from azml2aks.cli.registry import command
 from azml2aks.cli.reports import add_report_flag, reporting
 
+#: ``--wait-lock`` without a value waits this long for another rollout to end.
+WAIT_LOCK_SECONDS = 1800.0
+
+
+def _wait_lock_arg(p):
+    p.add_argument("--wait-lock", nargs="?", type=float, const=WAIT_LOCK_SECONDS, default=0, metavar="SECONDS",
+                   help="while another rollout holds the endpoint, wait for it (default 1800 s) instead of refusing")
+
+
+def _deploy_args(p):
+    p.add_argument("--dry-run", action="store_true", help="print the plan and the requests it would send; touch nothing")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with the rollout this work dir's journal says was interrupted")
+    _wait_lock_arg(p)
+    add_report_flag(p)
+
 
 @command("deploy", help="Blue/green rollout: new colour idle, smoke, shadow, ladder with gates, promote or roll back.",
          example="azml2aks deploy examples/wine-classification/pipeline.yaml --dry-run",
-         configure=lambda p: (p.add_argument("--dry-run", action="store_true", help="print the plan; touch nothing"),
-                              add_report_flag(p)),
-         render=render_deploy)
+         configure=_deploy_args, render=render_deploy)
 def cmd_deploy(args):
     pipeline = open_pipeline(args)
     with reporting(args, pipeline):
-        return pipeline.deploy(dry_run=args.dry_run)
+        return pipeline.deploy(dry_run=args.dry_run, wait_lock=args.wait_lock, resume=args.resume)
 
 
 def _status_render(d: dict) -> str:
@@ -41,28 +55,29 @@ def _traffic_render(d: dict) -> str:
 
 @command("traffic", help="Set the live split by hand (colours not named go to 0; must sum to 100).",
          example="azml2aks traffic examples/wine-classification/pipeline.yaml blue=90 green=10",
-         configure=lambda p: p.add_argument("assignments", nargs="+", metavar="COLOUR=PERCENT"),
+         configure=lambda p: (p.add_argument("assignments", nargs="+", metavar="COLOUR=PERCENT"), _wait_lock_arg(p)),
          render=_traffic_render)
 def cmd_traffic(args):
-    return open_pipeline(args).set_traffic(args.assignments)
+    return open_pipeline(args).set_traffic(args.assignments, wait_lock=args.wait_lock)
 
 
 def _colour_arg(p):
     p.add_argument("--deployment", help="the colour (default: decided from the current split)")
+    _wait_lock_arg(p)
 
 
 @command("promote", help="Give one colour all traffic (default: the new colour of a split in progress).",
          example="azml2aks promote examples/wine-classification/pipeline.yaml --deployment green",
          configure=_colour_arg, render=_traffic_render)
 def cmd_promote(args):
-    return open_pipeline(args).promote(args.deployment)
+    return open_pipeline(args).promote(args.deployment, wait_lock=args.wait_lock)
 
 
 @command("rollback", help="Send all traffic back to the previous colour (kept idle after a promotion).",
          example="azml2aks rollback examples/wine-classification/pipeline.yaml",
          configure=_colour_arg, render=_traffic_render)
 def cmd_rollback(args):
-    return open_pipeline(args).rollback(args.deployment)
+    return open_pipeline(args).rollback(args.deployment, wait_lock=args.wait_lock)
 
 
 @command("invoke", help="Score a JSON request file through the endpoint, optionally pinned to a colour.",

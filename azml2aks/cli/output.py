@@ -136,6 +136,9 @@ def render_deploy(result) -> str:
         for a in d["steps"]:
             args = ", ".join(f"{k}={_short(v)}" for k, v in a.items() if k != "action")
             lines.append(f"  {a['action']}({args})")
+        if d.get("requests"):
+            lines.append(f"requests it would send ({len(d['requests'])}):")
+            lines += [f"  {r}" for r in d["requests"]]
         return "\n".join(lines)
     return (f"{d['result']}: {d['colour']} on endpoint {d['endpoint']}; traffic {_short(d['traffic'])}\n"
             f"scoring URI: {d['scoring_uri']}  (key: azml2aks keys PIPELINE)")

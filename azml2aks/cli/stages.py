@@ -252,12 +252,15 @@ STAGES = ("train", "register", "package", "attach", "deploy")
 
 
 def _run_args(p):
-    p.add_argument("--resume", action="store_true", help="skip stages the latest run finished")
+    p.add_argument("--resume", action="store_true",
+                   help="skip stages the latest run finished; go on with its interrupted rollout")
     p.add_argument("--dry-run", action="store_true", help="print the rollout plan only")
     p.add_argument("--from", dest="start", choices=STAGES, metavar="STAGE",
                    help=f"first stage to run ({', '.join(STAGES)}; default train); earlier results come from the journal")
     p.add_argument("--until", choices=STAGES, metavar="STAGE", help="last stage to run (default deploy)")
     add_report_flag(p)
+    p.add_argument("--wait-lock", nargs="?", type=float, const=1800.0, default=0, metavar="SECONDS",
+                   help="while another rollout holds the endpoint, wait for it (default 1800 s) instead of refusing")
 
 
 @command("run", help="Run the stages in order: train, register, package, attach, deploy (or a slice of them).",
@@ -266,4 +269,5 @@ def _run_args(p):
 def cmd_run(args):
     pipeline = open_pipeline(args)
     with reporting(args, pipeline):
-        return pipeline.run(resume=args.resume, dry_run=args.dry_run, start=args.start, until=args.until)
+        return pipeline.run(resume=args.resume, dry_run=args.dry_run, start=args.start, until=args.until,
+                            wait_lock=args.wait_lock)

@@ -26,7 +26,7 @@ from azml2aks.rollout.actions import (
     Stats,
     Wait,
 )
-from azml2aks.rollout.engine import Report, Rollout, drive, plan
+from azml2aks.rollout.engine import Report, Resume, Rollout, drive, plan
 from azml2aks.rollout.gates import (
     FAIL,
     INCONCLUSIVE,
@@ -52,7 +52,7 @@ from azml2aks.rollout.traffic import (
 __all__ = [
     "Action", "CreateDeployment", "DeleteDeployment", "Failed", "Observation", "Ok", "Planned", "Probe",
     "ProbeResult", "Promote", "Rollback", "SetTraffic", "Shadow", "SmokeTest", "Stats", "Wait",
-    "Report", "Rollout", "drive", "plan", "FAIL", "INCONCLUSIVE", "LATENCY_GATES", "PASS", "PLANNED",
+    "Report", "Resume", "Rollout", "drive", "plan", "FAIL", "INCONCLUSIVE", "LATENCY_GATES", "PASS", "PLANNED",
     "SKIPPED", "GateFigure", "Judgement", "judge", "judge_smoke", "Traffic", "check_split",
     "choose_colour", "promote_target", "rollback_target", "RowOutcome", "StopRule", "Tally", "format_step",
 ]

@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from azml2aks import probe as P
 from azml2aks import rollout as R
-from azml2aks.backends.ports import Endpoints, LocalProcesses
+from azml2aks.backends.ports import Credentials, EndpointLocks, Endpoints, LocalProcesses
 from azml2aks.config import PipelineConfig, specs
 from azml2aks.errors import (
     Azml2aksError,
@@ -43,6 +44,10 @@ from azml2aks.rollout.traffic import Traffic, check_split, promote_target, rollb
 logger = logging.getLogger(__name__)
 
 HOLDOUT_ROWS = 200
+#: The journal's progress entry of a rollout (``deploy --resume`` continues it, ``rollback`` undoes it).
+PROGRESS = "rollout"
+#: An aml_token is fetched again when it has less than this many seconds left.
+TOKEN_REFRESH_SECONDS = 300.0
 
 
 def endpoints_of(pipeline: Any) -> Endpoints:
@@ -76,7 +81,8 @@ class Executor:
     def __init__(self, config: PipelineConfig, endpoints: Endpoints, *, model: str | None, environment: str | None,
                  code_dir: str | Path | None, payloads: P.Payloads, sleep: Callable[[float], None],
                  on_event: EventSink = ignore_event, clock: Callable[[], float] = time.monotonic,
-                 transport: P.Transport | None = None) -> None:
+                 transport: P.Transport | None = None, scoring_uri: str | None = None,
+                 now: Callable[[], float] = time.time) -> None:
         self.config, self.endpoints = config, endpoints
         self.model, self.environment, self.code_dir = model, environment, code_dir
         self.payloads, self.sleep, self.on_event = payloads, sleep, on_event
@@ -84,15 +90,24 @@ class Executor:
         self.name = config.endpoint.name
         self.gates = config.rollout.gates
         self.sampler = P.RowSampler(len(payloads), seed=config.local.seed)
+        self.scoring_uri, self.now = scoring_uri, now
         self._prober: P.Prober | None = None
+        self._credentials: Credentials | None = None
+        self.traffic_changed = False
+
+    def secret(self) -> str:
+        """The probes' credential: fetched once, and again before an aml_token expires."""
+        if self._credentials is None or self._credentials.expires_within(TOKEN_REFRESH_SECONDS, self.now()):
+            self._credentials = self.endpoints.get_credentials(self.name)
+        return self._credentials.secret
 
     def prober(self) -> P.Prober:
         if self._prober is None:
-            state = self.endpoints.get_endpoint(self.name)
+            uri = self.scoring_uri or self.endpoints.get_endpoint(self.name).scoring_uri
             timeout = self.config.deployment.request_settings.request_timeout_ms / 1000 + 1
-            self._prober = P.Prober(state.scoring_uri, self.endpoints.get_credentials(self.name).secret,
-                                    timeout=timeout, concurrency=self.config.rollout.probe_concurrency,
-                                    transport=self.transport)
+            self.secret()  # fetched now: a failure shows before any probe
+            self._prober = P.Prober(uri, self.secret, timeout=timeout,
+                                    concurrency=self.config.rollout.probe_concurrency, transport=self.transport)
         return self._prober
 
     def __call__(self, action: R.Action) -> R.Observation:
@@ -101,12 +116,20 @@ class Executor:
         except Azml2aksError as e:
             tail = None
             if isinstance(action, (R.CreateDeployment, R.SmokeTest)):
-                try:
-                    tail = self.endpoints.get_logs(self.name, action.colour, tail=30) or None
-                except Azml2aksError:
-                    tail = None
+                tail = self._log_tails(action.colour)
             reason = e.message.split("; last lines of", 1)[0].splitlines()[0]
             return R.Failed(reason, log_tail=tail)
+
+    def _log_tails(self, colour: str) -> str | None:
+        """The tails of both containers' logs (the storage initializer downloads the model)."""
+        parts = []
+        for container in ("storage-initializer", "inference-server"):
+            try:
+                text = self.endpoints.get_logs(self.name, colour, tail=30, container=container)
+            except Azml2aksError:
+                continue
+            parts.append(f"[{container}]\n{text.rstrip()}" if text and text.strip() else f"[{container}] (no lines)")
+        return "\n".join(parts) or None
 
     def _agreement_tolerance(self) -> float:
         # class labels agree only when equal (label 10 is not "close to" label 11)
@@ -125,6 +148,7 @@ class Executor:
         elif isinstance(action, (R.Shadow, R.Probe)):
             return self.probe_round(action)
         elif isinstance(action, R.SetTraffic):
+            self.traffic_changed = True  # before the call: a failed change may still have applied
             self.endpoints.set_traffic(self.name, Traffic(action.traffic))
         elif isinstance(action, R.Rollback):
             self.restore(dict(action.traffic))
@@ -142,9 +166,11 @@ class Executor:
                              clock=self.clock)
 
     def restore(self, traffic: dict[str, int]) -> None:
-        wanted = Traffic(traffic)
-        if self.endpoints.get_endpoint(self.name).traffic != wanted:
-            self.endpoints.set_traffic(self.name, wanted)
+        """Set the last good split again, even when a read already shows it: on Azure a read can
+        lag behind the last update (set_traffic is idempotent). Nothing to do when this rollout
+        never changed the split: the live colour was not touched."""
+        if self.traffic_changed:
+            self.endpoints.set_traffic(self.name, Traffic(traffic))
 
 
 def _stats(run: P.ProbeRun) -> R.Stats:
@@ -164,23 +190,33 @@ def _next_colour(name: str, traffic: dict[str, int], config: PipelineConfig) -> 
 def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str | Path | None,
                 model: ModelVersion | None, environment: str | None = None, payloads: P.Payloads,
                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                on_event: EventSink = ignore_event, transport: P.Transport | None = None) -> DeployResult:
+                on_event: EventSink = ignore_event, transport: P.Transport | None = None,
+                now: Callable[[], float] = time.time, resume: tuple[str, R.Resume] | None = None,
+                progress: Callable[[dict[str, Any]], None] | None = None) -> DeployResult:
     """Roll ``model`` served by the package in ``code_dir`` (with ``environment``, a
-    ``name:version``) out as a new colour; raise RolloutAborted when rolled back."""
+    ``name:version``) out as a new colour; raise RolloutAborted when rolled back. ``resume``:
+    (colour, where it stood) of an interrupted rollout to go on with; ``progress`` receives
+    where the rollout stands after each passed step (the journal keeps it for ``--resume``)."""
     name = config.endpoint.name
     state = endpoints.ensure_endpoint(specs.endpoint_spec(config))
-    colour = _next_colour(name, state.traffic, config)
+    colour = resume[0] if resume else _next_colour(name, state.traffic, config)
     registered = model.metric_value if model is not None and model.metric_name == config.primary_metric else None
     try:
         engine = R.Rollout(state.traffic.to_dict(), colour, config.rollout, metric_name=config.primary_metric,
-                           registered_metric=registered, clock=clock)
+                           registered_metric=registered, clock=clock, resume=resume[1] if resume else None)
     except ValueError as e:
         raise ConfigError(f"endpoint {name!r}: {e}", hint=_SETTLE_FIRST) from None
     if engine.previous is not None:
         P.check_holdout(payloads, config)
+    stand = {"endpoint": name, "colour": colour, "previous": engine.previous, "start": engine.report.last_good,
+             "passed": resume[1].passed if resume else 0, "model": getattr(model, "ref", None),
+             "environment": environment, "status": "running"}
+    record = progress or (lambda _: None)
+    record(stand)
     execute = Executor(config, endpoints, model=getattr(model, "ref", None), environment=environment,
                        code_dir=code_dir, payloads=payloads, sleep=sleep, on_event=on_event, clock=clock,
-                       transport=transport)
+                       transport=transport, scoring_uri=state.scoring_uri or None, now=now)
+    execute.traffic_changed = state.traffic != engine.report.last_good  # a resumed rollout may start mid-ladder
     on_event({"event": "rollout", "message": f"rolling {colour} out on endpoint {name} "
                                              f"(live: {engine.previous or 'none'}, ladder {config.rollout.steps})"})
     seen = 0
@@ -203,9 +239,13 @@ def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str |
             finally:
                 for step in engine.report.steps[seen:]:
                     on_event({"event": "rollout_step", "message": R.format_step(step), "step": step})
+                    if step["phase"] == "step" and step["verdict"] == R.PASS:
+                        stand["passed"] = step["percent"]
+                        record(stand)
                 seen = len(engine.report.steps)
     except BaseException as e:  # Ctrl-C or a crash mid-ladder: the live colour gets its traffic back
         restored = _restore_after_interruption(execute, engine.report.last_good, on_event)
+        record({**stand, "status": "interrupted"})
         if not isinstance(e, KeyboardInterrupt):
             raise
         payload = {**engine.report.to_dict(), "result": "rolled_back", "endpoint": name,
@@ -216,6 +256,7 @@ def run_rollout(config: PipelineConfig, endpoints: Endpoints, *, code_dir: str |
                "restoring the last good split FAILED"),
             hint="run `azml2aks status PIPELINE` to check the split" if restored else
             "run `azml2aks rollback PIPELINE` now", report=payload) from None
+    record({**stand, "status": report.result})
     if report.result == "rolled_back":
         payload = {**report.to_dict(), "endpoint": name, "scoring_uri": state.scoring_uri}
         tail = f"\nlast lines of {colour}'s log:\n{report.log_tail}" if report.log_tail else ""
@@ -251,9 +292,29 @@ def _split(traffic: dict[str, int]) -> str:
     return " ".join(f"{c}={p}" for c, p in traffic.items()) or "(empty)"
 
 
+@contextmanager
+def held(pipeline: Any, verb: str, *, timeout: float) -> Iterator[None]:
+    """Hold the endpoint's rollout lock (DESIGN.md "one rollout at a time") for the block, as
+    ``verb`` of the pipeline's run: wait up to ``timeout`` seconds, else LockedError naming the
+    holder's run id. A backend without locks says so and goes on."""
+    endpoints, name = endpoints_of(pipeline), pipeline.config.endpoint.name
+    if not isinstance(endpoints, EndpointLocks):
+        pipeline.on_event({"event": "warning", "message": f"the {getattr(endpoints, 'name', '')} backend does not "
+                           f"lock endpoints: nothing stops a second rollout on {name!r} meanwhile"})
+        yield
+        return
+    journal = getattr(pipeline, "journal", None)
+    holder = {"run_id": getattr(journal, "run_id", None), "verb": verb}
+    with endpoints.hold_endpoint(name, holder=holder, timeout=timeout):
+        yield
+
+
 def deploy(pipeline: Any, package: PackageResult | None, *, dry_run: bool = False,
-           sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> DeployResult:
-    """The deploy stage of ``pipeline`` for ``package`` (``dry_run``: the plan, touching nothing)."""
+           sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+           now: Callable[[], float] = time.time, wait_lock: float = 0, resume: bool = False) -> DeployResult:
+    """The deploy stage of ``pipeline`` for ``package`` (``dry_run``: the plan, touching nothing),
+    holding the endpoint's lock (``wait_lock``: seconds to wait for another rollout to end);
+    ``resume`` goes on with the interrupted rollout the run journal recorded."""
     config, endpoints = pipeline.config, endpoints_of(pipeline)
     name = config.endpoint.name
     if dry_run:
@@ -268,17 +329,48 @@ def deploy(pipeline: Any, package: PackageResult | None, *, dry_run: bool = Fals
         except ValueError as e:
             raise ConfigError(f"endpoint {name!r}: {e}", hint=_SETTLE_FIRST) from None
         live = next((c for c, p in traffic.items() if p), None)
+        describe = getattr(endpoints, "planned_requests", None)  # a backend that can name its wire
+        requests = tuple(describe(name, actions, exists=bool(uri))) if describe else ()
         return DeployResult(endpoint=name, scoring_uri=uri, result="planned", colour=colour, previous=live,
                             traffic=traffic, steps=tuple(a.to_dict() for a in actions),
-                            model=package.model if package else None)
+                            model=package.model if package else None, requests=requests)
     if package is None:
         raise ConfigError("nothing to deploy: package a model first (azml2aks package PIPELINE)")
-    model = pipeline.resolve_model(package.model)
     environment = (f"{package.environment_name}:{package.environment_version}"
                    if package.environment_version else None)
+    where = _interrupted(pipeline, name) if resume else None
+    if resume and where is None:
+        raise ConfigError(f"no interrupted rollout of endpoint {name!r} in the run journal to resume",
+                          hint="run `azml2aks deploy PIPELINE` to start one")
+    model = _model_of(pipeline, where["model"] if where and where.get("model") else package.model)
+    environment = where.get("environment") or environment if where else environment
     payloads = load_holdout(config, pipeline.base_dir)
-    return run_rollout(config, endpoints, code_dir=package.directory, model=model, environment=environment,
-                       payloads=payloads, sleep=sleep, clock=clock, on_event=pipeline.on_event)
+    journal = getattr(pipeline, "journal", None)
+    progress = (lambda stand: journal.record_progress(PROGRESS, stand)) if journal is not None else None
+    point = (where["colour"], R.Resume(where["previous"], dict(where["start"]), int(where["passed"]))) if where else None
+    with held(pipeline, "deploy", timeout=wait_lock):
+        return run_rollout(config, endpoints, code_dir=package.directory, model=model, environment=environment,
+                           payloads=payloads, sleep=sleep, clock=clock, on_event=pipeline.on_event, now=now,
+                           resume=point, progress=progress)
+
+
+def _interrupted(pipeline: Any, endpoint: str) -> dict[str, Any] | None:
+    """The rollout the journal says was interrupted on ``endpoint``, if any."""
+    journal = getattr(pipeline, "journal", None)
+    stand = journal.progress(PROGRESS) if journal is not None else None
+    if stand and stand.get("endpoint") == endpoint and stand.get("status") in ("running", "interrupted"):
+        return stand
+    return None
+
+
+def _model_of(pipeline: Any, ref: str) -> ModelVersion:
+    """The registered model ``ref``: from the run journal when this run registered it (no call),
+    else from the backend's registry."""
+    stage = pipeline.journal.stage("register") if getattr(pipeline, "journal", None) is not None else None
+    result = stage["result"] if stage else {}
+    if result and f"{result.get('name')}:{result.get('version')}" == ref:
+        return ModelVersion(**{k: tuple(v) if k == "aliases" else v for k, v in result.items()})
+    return pipeline.resolve_model(ref)
 
 
 # --- verbs ---------------------------------------------------------------------------------
@@ -299,21 +391,27 @@ def parse_assignments(items: list[str]) -> dict[str, int]:
         raise ConfigError(str(e), hint="e.g. azml2aks traffic PIPELINE blue=90 green=10") from None
 
 
-def set_traffic(pipeline: Any, traffic: dict[str, int] | list[str]) -> dict[str, Any]:
+def set_traffic(pipeline: Any, traffic: dict[str, int] | list[str], *, wait_lock: float = 0,
+                verb: str = "traffic") -> dict[str, Any]:
     """Set the live split; colours not named go to 0. Bad arguments change nothing."""
     if isinstance(traffic, list):
         traffic = parse_assignments(traffic)
     endpoints, name = endpoints_of(pipeline), pipeline.config.endpoint.name
     try:  # the split itself first: its error holds whatever the endpoint has
         check_split(traffic)
-        state = endpoints.get_endpoint(name)
-        new = state.traffic.assign(traffic, state.deployments)
     except ValueError as e:
         raise ConfigError(f"endpoint {name!r}: {e}", hint="e.g. azml2aks traffic PIPELINE blue=90 green=10") from None
-    return {"endpoint": name, "traffic": endpoints.set_traffic(name, new).to_dict()}
+    with held(pipeline, verb, timeout=wait_lock):
+        state = endpoints.get_endpoint(name)
+        try:
+            new = state.traffic.assign(traffic, state.deployments)
+        except ValueError as e:
+            raise ConfigError(f"endpoint {name!r}: {e}",
+                              hint="e.g. azml2aks traffic PIPELINE blue=90 green=10") from None
+        return {"endpoint": name, "traffic": endpoints.set_traffic(name, new).to_dict()}
 
 
-def promote(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
+def promote(pipeline: Any, colour: str | None = None, *, wait_lock: float = 0) -> dict[str, Any]:
     """Give ``colour`` (default: the minority colour of a split in progress) 100 %."""
     if colour is None:
         state = endpoints_of(pipeline).get_endpoint(pipeline.config.endpoint.name)
@@ -321,22 +419,39 @@ def promote(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
             colour = promote_target(state.traffic)
         except ValueError as e:
             raise ConfigError(str(e), hint="azml2aks promote PIPELINE --deployment green") from None
-    return set_traffic(pipeline, {colour: 100})
+    return set_traffic(pipeline, {colour: 100}, wait_lock=wait_lock, verb="promote")
 
 
-def rollback(pipeline: Any, colour: str | None = None) -> dict[str, Any]:
+def rollback(pipeline: Any, colour: str | None = None, *, wait_lock: float = 0) -> dict[str, Any]:
     """Send all traffic back: to ``colour``, else the majority of a split in progress, else the
-    idle previous colour (instant rollback after a promotion)."""
+    idle previous colour (instant rollback after a promotion), else the colour an interrupted
+    rollout of the journal started from."""
     name = pipeline.config.endpoint.name
     if colour is None:
         state = endpoints_of(pipeline).get_endpoint(name)
         try:
             colour, note = rollback_target(state.traffic, state.deployments, _last_promotion(pipeline, name))
         except ValueError as e:
-            raise ConfigError(str(e), hint="azml2aks rollback PIPELINE --deployment blue") from None
+            colour, note = _interrupted_previous(pipeline, name, state.traffic), None
+            if colour is None:
+                raise ConfigError(str(e), hint="azml2aks rollback PIPELINE --deployment blue") from None
         if colour is None:
             return {"endpoint": name, "traffic": state.traffic.to_dict(), "note": note}
-    return set_traffic(pipeline, {colour: 100})
+    out = set_traffic(pipeline, {colour: 100}, wait_lock=wait_lock, verb="rollback")
+    stand = _interrupted(pipeline, name)
+    if stand is not None:  # undone: --resume no longer goes on with it
+        pipeline.journal.record_progress(PROGRESS, {**stand, "status": "rolled_back"})
+    return out
+
+
+def _interrupted_previous(pipeline: Any, endpoint: str, traffic: Traffic) -> str | None:
+    """The live colour an unfinished rollout of the journal started from, if it still serves."""
+    journal = getattr(pipeline, "journal", None)
+    progress = (journal.progress(PROGRESS) if journal is not None else None) or {}
+    previous = progress.get("previous")
+    if progress.get("endpoint") == endpoint and previous and traffic.get_ci(previous) > 0:
+        return previous
+    return None
 
 
 def _last_promotion(pipeline: Any, endpoint: str) -> tuple[str, str] | None:

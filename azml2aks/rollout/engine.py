@@ -19,7 +19,8 @@ DeleteDeployment, Rollback. Observations: Ok, Failed, ProbeResult (and Planned, 
 ``plan`` sends to walk the happy path for ``--dry-run``).
 
 Rules enforced here: live traffic sums to 100 (or 0 for an empty endpoint); a deployment
-with live traffic is never deleted; an empty endpoint gets the new colour at 100 % right
+with live traffic is never deleted; a ``Resume`` skips the create and the shadow phase and goes
+on from the last ladder step that passed; an empty endpoint gets the new colour at 100 % right
 after its smoke test; an inconclusive step (fewer than ``gates.min_samples`` probes) is held
 ``gates.inconclusive_holds`` times, then fails; a step failing on latency alone is measured
 again ``gates.latency_retries`` times before it fails; any failure restores the last good split
@@ -87,19 +88,36 @@ class Report:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where an interrupted rollout stood (from the run journal): the live colour it started
+    from, the split before it (``start``, the last good one) and the highest ladder percent that
+    passed (0: none)."""
+
+    previous: str | None
+    start: dict[str, int]
+    passed: int = 0
+
+
 # --- the engine --------------------------------------------------------------------------
 class Rollout:
     """One rollout of ``colour`` onto an endpoint whose live split is ``traffic``."""
 
     def __init__(self, traffic: dict[str, int], colour: str, settings: RolloutSettings, *,
                  metric_name: str | None = None, registered_metric: float | None = None,
-                 clock: Callable[[], float] = lambda: 0.0) -> None:
+                 clock: Callable[[], float] = lambda: 0.0, resume: Resume | None = None) -> None:
         split = Traffic(traffic)
-        if split.get_ci(colour) > 0:
+        self.resume = resume
+        if resume is not None:  # an interrupted rollout of ``colour``: its split may be mid-ladder
+            stray = set(split.live) - {colour, resume.previous}
+            if stray:
+                raise ValueError(f"cannot resume the rollout of {colour!r}: {sorted(stray)} took traffic meanwhile "
+                                 f"({split.live}); promote or roll back first")
+        elif split.get_ci(colour) > 0:
             raise ValueError(
                 f"deployment {colour!r} has {traffic[colour]} % live traffic; "
                 "promote or roll back the current split before deploying onto it")
-        if split.in_progress:
+        elif split.in_progress:
             raise ValueError(f"the endpoint has a split in progress ({split.live}); promote or roll back first")
         self.traffic = split
         self.colour = colour
@@ -107,8 +125,9 @@ class Rollout:
         self.metric_name = metric_name
         self.registered_metric = registered_metric
         self.clock = clock
-        self.previous = split.live_colour
-        self.report = Report(colour=colour, previous=self.previous, last_good=dict(traffic),
+        self.previous = resume.previous if resume is not None else split.live_colour
+        last_good = dict(resume.start) if resume is not None else dict(traffic)
+        self.report = Report(colour=colour, previous=self.previous, last_good=last_good,
                              traffic=dict(traffic))
         self._start = clock()
         self._live_p99: float | None = None  # the live colour's worst p99 so far (see judge)
@@ -208,10 +227,11 @@ class Rollout:
         return None
 
     def flow(self) -> Generator[Action, Observation, Report]:
-        s, colour = self.settings, self.colour
-        failure = yield from self._act(CreateDeployment(colour))
-        if failure:
-            return (yield from self._rollback(failure))
+        s, colour, resume = self.settings, self.colour, self.resume
+        if resume is None:  # resuming: the colour exists; the smoke test checks it still answers
+            failure = yield from self._act(CreateDeployment(colour))
+            if failure:
+                return (yield from self._rollback(failure))
         obs = yield SmokeTest(colour, s.smoke_requests)
         smoke = None if isinstance(obs, Planned) else (
             Judgement(FAIL, (GateFigure("probe", None, None, FAIL),)) if isinstance(obs, Failed)
@@ -231,12 +251,14 @@ class Rollout:
             return self.report
 
         base = self.previous
-        if s.shadow_requests > 0:
+        if s.shadow_requests > 0 and resume is None:
             failure = yield from self._gated(
                 lambda: Shadow(colour, base, s.shadow_requests, s.probe_seconds, self.stop_rule()), "shadow", None)
             if failure:
                 return (yield from self._rollback(failure))
         for percent in s.steps:
+            if resume is not None and percent < resume.passed:
+                continue  # passed before the interruption; the last passed step is measured again
             failure = yield from self._act(SetTraffic(self.split(percent)))
             if failure:
                 return (yield from self._rollback(failure))

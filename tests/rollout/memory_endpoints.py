@@ -4,6 +4,8 @@ through the same ``Traffic`` rules as the real backends."""
 
 from __future__ import annotations
 
+import contextlib
+
 from azml2aks.backends.ports import Credentials, DeploymentState, EndpointKeys, EndpointState
 from azml2aks.errors import NotFoundError
 from azml2aks.rollout.traffic import Traffic
@@ -48,3 +50,7 @@ class MemoryEndpoints:
 
     def get_logs(self, endpoint: str, name: str, *, tail: int = 50, container: str = "inference-server") -> str:
         return ""
+
+    def hold_endpoint(self, name: str, *, holder, timeout: float):
+        self.locked_by = holder
+        return contextlib.nullcontext()

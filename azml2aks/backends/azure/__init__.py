@@ -13,8 +13,9 @@ The credential is ``DefaultAzureCredential`` unless the caller passes one
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -26,6 +27,7 @@ from azml2aks.errors import ConfigError, UnsupportedError
 from azml2aks.events import EventSink, ignore_event
 
 if TYPE_CHECKING:
+    from azml2aks.backends.azure.endpoints import AzureEndpoints
     from azml2aks.backends.ports import (
         Credentials,
         DeploymentState,
@@ -46,12 +48,19 @@ def _not_yet(operation: str) -> NoReturn:
 
 
 class AzureBackend(AzureJobs, AzureModels, AzureEnvironments):
-    """The Azure ML workspace named in ``workspace:``."""
+    """The Azure ML workspace named in ``workspace:``.
+
+    ``credential``: an azure-core token credential (default ``DefaultAzureCredential``, built on
+    first use); ``sleep`` and ``clock`` pace every wait of this backend (``sleep`` default: the
+    azure-core transport's, as azure-core asks: "always ask the transport to sleep"; injected, it
+    paces azure-core's own retries and polls too); ``now`` (epoch seconds) dates what other
+    machines read: endpoint leases and token expiry."""
 
     name = "azure"
 
     def __init__(self, config: PipelineConfig, *, base_dir: Path, workdir: Path, credential: Any = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+                 sleep: Callable[[float], None] | None = None, clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], float] = time.time) -> None:
         ws = config.workspace
         missing = [f for f in ("subscription_id", "resource_group", "name") if not getattr(ws, f)]
         if missing:
@@ -64,10 +73,25 @@ class AzureBackend(AzureJobs, AzureModels, AzureEnvironments):
         self.base_dir = base_dir
         self.workdir = workdir
         self.workspace_name = ws.name
-        self.sleep = sleep
+        self._sleep = sleep
+        self.sleep: Callable[[float], None] = sleep or (lambda seconds: self.transport.sleep(seconds))
         self.clock = clock
+        self.now = now
         self._credential = credential
         self._ml: Any = None
+        self._endpoints: AzureEndpoints | None = None
+        self._transport: Any = None
+
+    @property
+    def transport(self) -> Any:
+        """The azure-core transport the endpoint clients send (and sleep) with."""
+        if self._transport is None:
+            from azure.core.pipeline.transport import RequestsTransport
+
+            from azml2aks.backends.azure.client import transport
+
+            self._transport = transport(self._sleep) or RequestsTransport()
+        return self._transport
 
     @property
     def credential(self) -> Any:
@@ -88,6 +112,21 @@ class AzureBackend(AzureJobs, AzureModels, AzureEnvironments):
             self._ml = ml_client(ws.subscription_id, ws.resource_group, ws.name, self.credential)
         return self._ml
 
+    @property
+    def endpoints(self) -> AzureEndpoints:
+        """Online endpoints over ARM REST (endpoints.py), on this backend's transport."""
+        if self._endpoints is None:
+            from azml2aks.backends.azure.client import ArmRest, arm_pipeline
+            from azml2aks.backends.azure.endpoints import AzureEndpoints
+
+            ws = self.config.workspace
+            path = (f"/subscriptions/{ws.subscription_id}/resourceGroups/{ws.resource_group}"
+                    f"/providers/Microsoft.MachineLearningServices/workspaces/{ws.name}")
+            arm = ArmRest(arm_pipeline(self.credential, transport=self.transport), path, sleep=self.transport.sleep,
+                          clock=self.clock, now=self.now)
+            self._endpoints = AzureEndpoints(arm, ml_client=lambda: self.ml, workdir=self.workdir)
+        return self._endpoints
+
     # --- Computes --------------------------------------------------------------------------
     def _aks(self, spec: ComputeSpec, deployment: DeploymentSpec | None = None):
         from azml2aks.backends.azure.compute import AksCompute
@@ -95,7 +134,7 @@ class AzureBackend(AzureJobs, AzureModels, AzureEnvironments):
 
         ws = self.config.workspace
         target = Target.from_specs(spec, deployment, resource_group=ws.resource_group, workspace=ws.name)
-        return AksCompute(target, self.credential)
+        return AksCompute(target, self.credential, sleep=self._sleep)
 
     def attach_compute(self, spec: ComputeSpec, *, require_cluster_access: bool = False) -> AttachResult:
         from azml2aks.results import AttachResult
@@ -114,28 +153,38 @@ class AzureBackend(AzureJobs, AzureModels, AzureEnvironments):
                require_cluster_access: bool = False) -> DoctorReport:
         return self._aks(spec, deployment).doctor(require_cluster_access=require_cluster_access)
 
-    # --- Endpoints -------------------------------------------------------------------------
+    # --- Endpoints (endpoints.py) -------------------------------------------------------------
     def get_endpoint(self, name: str) -> EndpointState:
-        _not_yet("status")
+        return self.endpoints.get_endpoint(name)
 
     def ensure_endpoint(self, spec: EndpointSpec) -> EndpointState:
-        _not_yet("deploy")
+        return self.endpoints.ensure_endpoint(spec)
 
     def create_or_update_deployment(self, spec: DeploymentSpec, *,
                                     on_event: EventSink = ignore_event) -> DeploymentState:
-        _not_yet("deploy")
+        return self.endpoints.create_or_update_deployment(spec, on_event=on_event)
 
     def delete_deployment(self, endpoint: str, name: str) -> None:
-        _not_yet("deploy")
+        self.endpoints.delete_deployment(endpoint, name)
 
     def set_traffic(self, endpoint: str, traffic: Traffic | Mapping[str, int]) -> Traffic:
-        _not_yet("traffic")
+        return self.endpoints.set_traffic(endpoint, traffic)
 
     def get_credentials(self, endpoint: str) -> Credentials:
-        _not_yet("invoke")
+        return self.endpoints.get_credentials(endpoint)
 
     def get_keys(self, endpoint: str) -> EndpointKeys:
-        _not_yet("keys")
+        return self.endpoints.get_keys(endpoint)
 
-    def get_logs(self, endpoint: str, name: str, *, tail: int = 50, container: str = "inference-server") -> Any:
-        _not_yet("logs")
+    def get_logs(self, endpoint: str, name: str, *, tail: int = 50, container: str = "inference-server") -> str:
+        return self.endpoints.get_logs(endpoint, name, tail=tail, container=container)
+
+    @contextlib.contextmanager
+    def hold_endpoint(self, endpoint: str, *, holder: Mapping[str, Any], timeout: float) -> Iterator[None]:
+        """One rollout at a time: the lease in the endpoint's tags (lease.py)."""
+        with self.endpoints.hold_endpoint(endpoint, holder=holder, timeout=timeout):
+            yield
+
+    def planned_requests(self, endpoint: str, actions: list[Any], *, exists: bool) -> list[str]:
+        """What a rollout of ``actions`` would send (``deploy --dry-run``); sends nothing."""
+        return self.endpoints.planned_requests(endpoint, actions, exists=exists)

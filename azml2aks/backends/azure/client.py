@@ -221,3 +221,115 @@ def translate(doing: str) -> Iterator[None]:
         raise
     except AzureError as e:
         raise to_azml2aks_error(e, doing=doing) from e
+
+
+# --- plain ARM REST on one workspace -----------------------------------------------------------
+#: The api-version of every online endpoint and deployment call (2023-04-01-preview: the
+#: version azure-ai-ml 1.35 uses for deployments; its REST examples are in ../shared).
+ENDPOINTS_API = "2023-04-01-preview"
+WORKSPACE_API = "2024-10-01-preview"
+
+
+class ArmRest:
+    """JSON requests to ARM under one workspace, and long-running operations polled with
+    :class:`azml2aks.retry.Poller` (injected ``sleep``/``clock``; ``Retry-After`` honoured).
+
+    Online endpoints and deployments go through here rather than the SDK's operations: the
+    SDK re-reads the workspace on every PUT, polls deployments every 5 s with no backoff, and
+    prints a dot to stdout per poll (``AzureMLPolling``), which would corrupt ``--output json``.
+    Errors come out as azure-core ``HttpResponseError`` (ARM error format) for the caller to
+    retry or pass through :func:`translate`."""
+
+    def __init__(self, pipeline: Any, workspace_path: str, *, sleep: Any, clock: Any, now: Any,
+                 base_url: str = ARM) -> None:
+        self._pipeline = pipeline
+        self.workspace_path = workspace_path
+        self.base_url = base_url
+        self.sleep = sleep
+        self.clock = clock  # pacing (monotonic)
+        self.now = now  # epoch seconds: lease expiry, token expiry
+        self._location: str | None = None
+
+    def url(self, path: str) -> str:
+        if path.startswith("https://") or path.startswith("http://"):
+            return path
+        return f"{self.base_url}{self.workspace_path}{path}"
+
+    def request(self, method: str, path: str, body: Any = None, *, api_version: str = ENDPOINTS_API) -> Any:
+        """One call (:func:`arm_request`); the azure-core response, else its HttpResponseError."""
+        url = self.url(path)
+        return arm_request(self._pipeline, method, url, json=body,
+                           api_version=None if "api-version=" in url else api_version)
+
+    def get_json(self, path: str, *, api_version: str = ENDPOINTS_API) -> dict[str, Any]:
+        return self.request("GET", path, api_version=api_version).json()
+
+    def location(self) -> str:
+        """The workspace's region (read once per process)."""
+        if self._location is None:
+            self._location = self.get_json("", api_version=WORKSPACE_API)["location"]
+        return self._location
+
+    def wait(self, response: Any, *, doing: str, timeout: float, initial: float = 5.0, max_delay: float = 30.0,
+             on_poll: Any = None) -> dict[str, Any]:
+        """Follow the LRO ``response`` started (201 + Azure-AsyncOperation, or 202 + Location)
+        to its end; return the final status body. A ``Failed``/``Canceled`` operation raises
+        :class:`OperationFailed` with the service's error; no end within ``timeout`` seconds
+        raises BackendError."""
+        from azml2aks.retry import Poller
+
+        headers = response.headers
+        status_url = headers.get("Azure-AsyncOperation") or headers.get("azure-asyncoperation")
+        location = headers.get("Location") or headers.get("location")
+        if response.status_code not in (201, 202) or not (status_url or location):
+            return {"status": "Succeeded"}
+        poller = Poller(initial=initial, factor=1.5, max_delay=max_delay, timeout=timeout,
+                        sleep=self.sleep, clock=self.clock)
+        poller.retry_after(_retry_after(headers))
+        start = self.clock()
+        first = True
+        for _ in poller:
+            if first:  # the operation has only just started: wait before the first poll
+                first = False
+                continue
+            polled = self.request("GET", status_url or location)
+            body = _json_or_empty(polled)
+            status = body.get("status") or ("InProgress" if polled.status_code == 202 else "Succeeded")
+            if on_poll is not None:
+                on_poll(status, self.clock() - start)
+            if status in ("Succeeded",):
+                return body
+            if status in ("Failed", "Canceled"):
+                error = body.get("error") or {}
+                raise OperationFailed(error.get("code") or status, scrub(error.get("message") or status))
+            poller.retry_after(_retry_after(polled.headers))
+        raise BackendError(f"{doing}: no result after {timeout:.0f} s",
+                           hint="the operation may still finish; check it with `azml2aks status PIPELINE`")
+
+
+class OperationFailed(BackendError):
+    """Raised when a long-running operation ends Failed or Canceled (the service's code kept)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"({code}) {message}", code=code)
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+        value = headers.get(name)
+        if value:
+            with contextlib.suppress(ValueError):
+                return float(value) / 1000
+    value = headers.get("Retry-After")
+    if value:
+        with contextlib.suppress(ValueError):
+            return float(value)
+    return None
+
+
+def _json_or_empty(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

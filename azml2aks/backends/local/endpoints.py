@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from azml2aks import processes, serving
 from azml2aks.backends.ports import Credentials, DeploymentState, EndpointKeys, EndpointState
-from azml2aks.errors import BackendError, ConfigError, NotFoundError
+from azml2aks.errors import BackendError, ConfigError, LockedError, NotFoundError
 from azml2aks.retry import Poller
 from azml2aks.rollout.traffic import Traffic
 
@@ -240,6 +240,43 @@ class LocalEndpoints:
             raise NotFoundError(f"endpoint {endpoint!r} has no deployment {colour!r}; "
                                 f"deployments: {sorted(state['deployments'])}")
         return processes.log_tail(dep["log_path"], lines=tail)
+
+    @contextlib.contextmanager
+    def hold_endpoint(self, name: str, *, holder: Mapping[str, Any], timeout: float) -> Iterator[None]:
+        """One rollout at a time on this machine: an exclusive lock on ``<endpoint>/rollout.lock``
+        (released by the OS if the process dies), holding ``holder``'s verb and run id for the
+        refusal."""
+        me = {"run_id": holder.get("run_id") or "unknown-run", "verb": holder.get("verb") or "rollout",
+              "pid": os.getpid()}
+        folder = self._dir(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "rollout.lock", "a+") as f:
+            for _ in Poller(initial=0.5, factor=1.5, max_delay=5.0, timeout=timeout or 0):
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    continue
+            else:
+                f.seek(0)
+                try:
+                    other = json.loads(f.read())
+                except ValueError:
+                    other = {}
+                raise LockedError(f"local endpoint {name!r} is busy: {other.get('verb', 'a rollout')} of run "
+                                  f"{other.get('run_id', '?')} (pid {other.get('pid', '?')}) holds its rollout lock",
+                                  hint="wait for it (add --wait-lock), or run again when it is done",
+                                  holder=other.get("run_id"))
+            try:
+                f.seek(0)
+                f.truncate()
+                f.write(json.dumps(me))
+                f.flush()
+                yield
+            finally:
+                f.seek(0)
+                f.truncate()
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     # --- local only ----------------------------------------------------------------------
     def deployment_health(self, endpoint: str) -> dict[str, dict[str, Any]]:
