@@ -97,7 +97,8 @@ class Executor:
 
     def secret(self) -> str:
         """The probes' credential: fetched once, and again before an aml_token expires."""
-        if self._credentials is None or self._credentials.expires_within(TOKEN_REFRESH_SECONDS, self.now()):
+        held = self._credentials
+        if held is None or (isinstance(held, Credentials) and held.expires_within(TOKEN_REFRESH_SECONDS, self.now())):
             self._credentials = self.endpoints.get_credentials(self.name)
         return self._credentials.secret
 

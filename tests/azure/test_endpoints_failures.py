@@ -95,7 +95,7 @@ def test_each_gate_failing_restores_the_last_good_split(blue_live, gate, serve, 
 
 def test_an_inconclusive_step_is_held_then_fails(blue_live):
     w = blue_live
-    text = (w.root / "pipeline.yaml").read_text().replace("    min_samples: 10\n", "    min_samples: 500\n")
+    text = (w.root / "pipeline.yaml").read_text().replace("    min_samples: 10\n", "    min_samples: 35\n")
     (w.root / "pipeline.yaml").write_text(text)
     with pytest.raises(RolloutAborted) as info:
         w.pipeline().deploy(w.package())

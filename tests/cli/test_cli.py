@@ -71,17 +71,6 @@ def test_azure_backend_without_workspace_names_the_missing_field(capsys):
     assert code == 1 and "workspace.subscription_id" in err
 
 
-def test_azure_backend_refuses_stages_it_cannot_run_yet(capsys, tmp_path):
-    pipeline = copy_example(tmp_path)
-    text = pipeline.read_text().replace("${AZURE_SUBSCRIPTION_ID:-}", "00000000-0000-0000-0000-000000000000")
-    text = text.replace("${AZURE_RESOURCE_GROUP:-}", "rg").replace("${AZURE_ML_WORKSPACE:-}", "ws")
-    pipeline.write_text(text)
-    code, out, err = run(capsys, "deploy", str(pipeline), "--dry-run", "-o", "json")
-    assert code == 1
-    assert "the Azure backend cannot run" in err and "nothing was sent to Azure" in err
-    assert json.loads(out)["error"] == "UnsupportedError"
-
-
 def test_run_slices_name_the_same_stages_as_the_pipeline():
     from azml2aks.cli.stages import STAGES as CLI_STAGES
     from azml2aks.pipeline import STAGES

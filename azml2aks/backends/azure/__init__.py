@@ -2,13 +2,13 @@
 
 :class:`AzureBackend` implements the ports of :mod:`azml2aks.backends.ports` against the
 workspace named in ``workspace:``, one module per resource (``jobs`` with ``data``,
-``models``, ``environments``, ``compute``, ``endpoints``) over the one client of
-:mod:`.client`, built on first use (building it sends nothing). An operation whose Azure
-half is not built yet is an explicit method raising :class:`UnsupportedError` (nothing is
-sent to Azure), so ``hasattr``/``isinstance`` stay true.
+``models``, ``environments``, ``compute``, ``endpoints`` with ``deployments`` and
+``lease``) over the one client of :mod:`.client`, built on first use (building it sends
+nothing). Every port is implemented; the endpoint lock is the ``EndpointLocks`` capability.
 
 The credential is ``DefaultAzureCredential`` unless the caller passes one
-(``load_pipeline(..., credential=...)``); ``sleep`` and ``clock`` pace the job follower.
+(``load_pipeline(..., credential=...)``); ``sleep`` and ``clock`` pace every wait (the job
+follower, LRO polls, the documented lags), ``now`` dates leases.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from azml2aks.backends.azure.environments import AzureEnvironments
 from azml2aks.backends.azure.jobs import AzureJobs
 from azml2aks.backends.azure.models import AzureModels
 from azml2aks.config import PipelineConfig
-from azml2aks.errors import ConfigError, UnsupportedError
+from azml2aks.errors import ConfigError
 from azml2aks.events import EventSink, ignore_event
 
 if TYPE_CHECKING:
@@ -38,13 +38,6 @@ if TYPE_CHECKING:
     from azml2aks.findings import DoctorReport
     from azml2aks.results import AttachResult
     from azml2aks.rollout.traffic import Traffic
-
-
-def _not_yet(operation: str) -> NoReturn:
-    raise UnsupportedError(
-        f"the Azure backend cannot run '{operation}' yet: this stage's Azure half is not built",
-        hint="run the pipeline with --backend local meanwhile; nothing was sent to Azure",
-    )
 
 
 class AzureBackend(AzureJobs, AzureModels, AzureEnvironments):
