@@ -265,51 +265,51 @@ class Pipeline:
     # --- endpoint verbs ----------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """The endpoint's traffic, deployments and scoring URI (and process health when local)."""
-        from azml2aks.rollout import driver as D
+        from azml2aks.rollout import verbs as V
 
-        return D.status(self)
+        return V.status(self)
 
     def set_traffic(self, traffic: dict[str, int] | list[str], *, wait_lock: float = 0) -> dict[str, Any]:
         """Set the live split (``{"blue": 90, "green": 10}`` or ``["blue=90", "green=10"]``)."""
-        from azml2aks.rollout import driver as D
+        from azml2aks.rollout import verbs as V
 
-        return D.set_traffic(self, traffic, wait_lock=wait_lock)
+        return V.set_traffic(self, traffic, wait_lock=wait_lock)
 
     def promote(self, colour: str | None = None, *, wait_lock: float = 0) -> dict[str, Any]:
         """Give ``colour`` (default: the new colour of a split in progress) 100 %."""
-        from azml2aks.rollout import driver as D
+        from azml2aks.rollout import verbs as V
 
-        return D.promote(self, colour, wait_lock=wait_lock)
+        return V.promote(self, colour, wait_lock=wait_lock)
 
     def rollback(self, colour: str | None = None, *, wait_lock: float = 0) -> dict[str, Any]:
         """Send all traffic back to ``colour`` (default: the previous colour)."""
-        from azml2aks.rollout import driver as D
+        from azml2aks.rollout import verbs as V
 
-        return D.rollback(self, colour, wait_lock=wait_lock)
+        return V.rollback(self, colour, wait_lock=wait_lock)
 
     def invoke(self, file: str | os.PathLike, *, deployment: str | None = None) -> dict[str, Any]:
         """Score the JSON request in ``file`` through the endpoint (pinned to ``deployment``)."""
-        from azml2aks.rollout import driver as D
+        from azml2aks.rollout import verbs as V
 
-        return D.invoke(self, file, deployment=deployment)
+        return V.invoke(self, file, deployment=deployment)
 
     def logs(self, colour: str, *, tail: int = 50) -> str:
         """The last ``tail`` lines of ``colour``'s inference server log."""
-        from azml2aks.rollout import driver as D
+        from azml2aks.rollout import verbs as V
 
-        return D.logs(self, colour, tail=tail)
+        return V.logs(self, colour, tail=tail)
 
     def keys(self) -> dict[str, str]:
         """The endpoint's keys (only for a caller that asked; never logged)."""
-        from azml2aks.rollout import driver as D
+        from azml2aks.rollout import verbs as V
 
-        return D.get_keys(self)
+        return V.get_keys(self)
 
     def local_down(self) -> dict[str, Any]:
         """Stop the local endpoint's router and servers (local backend only)."""
-        from azml2aks.rollout import driver as D
+        from azml2aks.rollout import verbs as V
 
-        return D.local_down(self)
+        return V.local_down(self)
 
     # --- runs and their reports ---------------------------------------------------------------
     def runs(self) -> list[dict[str, Any]]:

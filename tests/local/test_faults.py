@@ -14,6 +14,7 @@ import requests
 from azml2aks import processes
 from azml2aks.errors import ConfigError, RolloutAborted
 from azml2aks.rollout import driver as D
+from azml2aks.rollout import verbs as V
 from tests.local.conftest import make_config
 
 pytestmark = pytest.mark.e2e
@@ -117,11 +118,11 @@ def test_bad_traffic_arguments_change_nothing(site):
     pipeline = SimpleNamespace(config=make_config(site.root, site.csv), backend=site.eps)
     before = site.eps.get_endpoint("iris-ep").traffic
     with pytest.raises(ConfigError, match="sum to 100"):
-        D.set_traffic(pipeline, ["blue=90", "green=20"])
+        V.set_traffic(pipeline, ["blue=90", "green=20"])
     with pytest.raises(ConfigError, match="no deployment 'purple'"):
-        D.set_traffic(pipeline, ["blue=90", "purple=10"])
+        V.set_traffic(pipeline, ["blue=90", "purple=10"])
     with pytest.raises(ConfigError, match="COLOUR=PERCENT"):
-        D.set_traffic(pipeline, ["blue:90"])
+        V.set_traffic(pipeline, ["blue:90"])
     assert site.eps.get_endpoint("iris-ep").traffic == before
 
 
@@ -172,4 +173,4 @@ def test_healthy_green_walks_the_ladder_and_blue_stays_at_zero(site):  # runs la
                          headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
     assert resp.headers["azureml-model-deployment"] == "green"
     pipeline = SimpleNamespace(config=make_config(site.root, site.csv), backend=site.eps)
-    assert D.rollback(pipeline)["traffic"] == {"blue": 100, "green": 0}
+    assert V.rollback(pipeline)["traffic"] == {"blue": 100, "green": 0}
