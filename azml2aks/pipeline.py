@@ -293,11 +293,12 @@ class Pipeline:
 
         return V.invoke(self, file, deployment=deployment)
 
-    def logs(self, colour: str, *, tail: int = 50) -> str:
-        """The last ``tail`` lines of ``colour``'s inference server log."""
+    def logs(self, colour: str, *, tail: int = 50, container: str = "inference-server") -> str:
+        """The last ``tail`` lines of ``colour``'s log (``container``: ``inference-server``, or
+        on Azure ``storage-initializer``, which downloads the model)."""
         from azml2aks.rollout import verbs as V
 
-        return V.logs(self, colour, tail=tail)
+        return V.logs(self, colour, tail=tail, container=container)
 
     def keys(self) -> dict[str, str]:
         """The endpoint's keys (only for a caller that asked; never logged)."""

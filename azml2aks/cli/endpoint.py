@@ -93,10 +93,13 @@ def cmd_invoke(args):
 @command("logs", help="Show the last lines of a deployment's inference server log.",
          example="azml2aks logs examples/wine-classification/pipeline.yaml --deployment green --tail 100",
          configure=lambda p: (p.add_argument("--deployment", required=True),
-                              p.add_argument("--tail", type=int, default=50)),
+                              p.add_argument("--tail", type=int, default=50),
+                              p.add_argument("--container", choices=("inference-server", "storage-initializer"),
+                                             default="inference-server",
+                                             help="on Azure, storage-initializer shows the model download")),
          render=str)
 def cmd_logs(args):
-    return open_pipeline(args).logs(args.deployment, tail=args.tail)
+    return open_pipeline(args).logs(args.deployment, tail=args.tail, container=args.container)
 
 
 def _keys(args):

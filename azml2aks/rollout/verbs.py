@@ -138,8 +138,8 @@ def get_keys(pipeline: Any) -> dict[str, str]:
     return {"endpoint": name, "primaryKey": keys.primary, "secondaryKey": keys.secondary}
 
 
-def logs(pipeline: Any, colour: str, *, tail: int = 50) -> str:
-    return endpoints_of(pipeline).get_logs(pipeline.config.endpoint.name, colour, tail=tail)
+def logs(pipeline: Any, colour: str, *, tail: int = 50, container: str = "inference-server") -> str:
+    return endpoints_of(pipeline).get_logs(pipeline.config.endpoint.name, colour, tail=tail, container=container)
 
 
 def local_down(pipeline: Any) -> dict[str, Any]:

@@ -43,6 +43,8 @@ def test_deploy_and_every_endpoint_verb_through_the_command_line(world, az_login
     assert code == 0 and back["traffic"] == {"blue": 100, "green": 0}
     code, text, _ = cli(capsys, "logs", path, "--deployment", "green", *common)
     assert code == 0 and "Listening at" in text
+    code, text, _ = cli(capsys, "logs", path, "--deployment", "green", "--container", "storage-initializer", *common)
+    assert code == 0 and "Downloading model" in text
     code, keys, _ = cli(capsys, "keys", path, *common, "-o", "json")
     assert code == 0 and keys["primaryKey"] == w.fake.endpoints.record("ep-fraud").keys[0]
     request = w.root / "request.json"
