@@ -104,3 +104,11 @@ def test_a_lease_taken_over_mid_rollout_stops_before_the_next_change(blue_live):
         w.pipeline().deploy(w.package())
     assert "20261129-intruder" in str(info.value)
     assert w.fake.endpoints.traffic("ep-fraud").get("green") != 50
+
+
+def test_a_verb_on_an_endpoint_that_does_not_exist_says_so_and_leaves_nothing_behind(world):
+    from azml2aks.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match="ep-fraud"):
+        world.pipeline().set_traffic(["blue=100"])
+    assert [c for c in world.fake.calls() if c.method != "GET"] == []

@@ -217,6 +217,8 @@ class EndpointLeases:
             current = Lease.from_tags(body.get("tags"))
             if current is not None and current.owner == mine.owner:
                 self._patch_tags(name, body, with_lease(body.get("tags"), None))
+        except NotFoundError:  # never created (the rollout stopped before): nothing to release
+            pass
         except Azml2aksError as e:  # the lease lapses on its own
             logger.warning("endpoint %s: could not release the lease (%s); it lapses at %s", name, e.message,
                            mine.describe(self.arm.now()))
