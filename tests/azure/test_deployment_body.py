@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from azml2aks.backends.azure.deployments import asset_id, code_name, deployment_body, iso_seconds, stage_code
+from azml2aks.backends.azure.deployments import (
+    asset_id,
+    code_name,
+    deployment_body,
+    iso_seconds,
+    stage_code,
+)
 from azml2aks.config.loader import parse_config
 from azml2aks.config.specs import deployment_spec
 from azml2aks.errors import ConfigError
