@@ -225,7 +225,7 @@ def translate(doing: str) -> Iterator[None]:
 
 # --- plain ARM REST on one workspace -----------------------------------------------------------
 #: The api-version of every online endpoint and deployment call (2023-04-01-preview: the
-#: version azure-ai-ml 1.35 uses for deployments; its REST examples are in ../shared).
+#: version azure-ai-ml 1.35 uses for deployments; copies of its REST examples: tests/fakes/examples).
 ENDPOINTS_API = "2023-04-01-preview"
 WORKSPACE_API = "2024-10-01-preview"
 

@@ -1,8 +1,8 @@
 """Kubernetes online deployments (one colour each): the REST body from a DeploymentSpec, the
 scoring code uploaded once by content hash, and the create that waits with progress.
 
-The body is the ``KubernetesOnlineDeployment`` of the REST API (2023-04-01-preview; example in
-../shared/azure-rest-examples): the registered model and the packaged environment version as
+The body is the ``KubernetesOnlineDeployment`` of the REST API (2023-04-01-preview; the
+official example's copy is in tests/fakes/examples): the registered model and the packaged environment version as
 ARM ids, the code asset holding score.py, and every Kubernetes field of ``deployment:``
 (instance type and count, resources, probes, request and scale settings, environment
 variables). Durations go as ISO 8601 (``PT5S``), quantities as written.

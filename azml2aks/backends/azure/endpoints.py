@@ -1,6 +1,6 @@
 """Azure ML Kubernetes online endpoints: the Endpoints port over ARM REST (``client.ArmRest``).
 
-What the service does and how this module answers it (../shared/azure-ml-wire.md):
+What the service does and how this module answers it:
 
 - an endpoint PUT is a FULL PUT: traffic missing from the body is set to 0. So the endpoint is
   created only when missing (a GET 404 first); an existing one is only read; a traffic change
