@@ -61,6 +61,9 @@ def _cluster(c: ClusterFacts, t: Target, versions) -> list[Finding]:
     if c.provisioning_state != "Succeeded":
         out.append(Finding("cluster.state", "fail", f"provisioningState {c.provisioning_state}",
                            f"wait for the running operation, or repair it: `az aks update {t.aks}`"))
+    elif c.power_state is None:  # the official ManagedClustersGet example has no powerState: not a stop
+        out.append(Finding("cluster.state", "warn", "Succeeded; the power state was not reported",
+                           f"check it: `az aks show {t.aks} --query powerState.code`"))
     elif c.power_state != "Running":
         out.append(Finding("cluster.state", "fail", f"power state {c.power_state}", f"`az aks start {t.aks}`"))
     else:

@@ -94,7 +94,7 @@ class ClusterFacts:
     id: str
     location: str
     provisioning_state: str
-    power_state: str
+    power_state: str | None              # Running / Stopped; None when ARM did not say
     identity_type: str | None            # SystemAssigned / UserAssigned / None (service principal)
     disable_local_accounts: bool
     kubernetes_version: str

@@ -137,6 +137,21 @@ class FakeAzure:
     def reset_log(self) -> None:
         self.router.log.clear()
 
+    # ---- verbatim answers -----------------------------------------------------------------
+    def serve(self, method: str, path: str, body, *, status: int = 200, op: str = "Verbatim",
+              headers: dict | None = None) -> None:
+        """Answer `method` on `path` (an ARM path or a full https URL, any query string) with
+        `body` as given, ahead of the fake's own route: the official example bodies served
+        verbatim (tests/azure/test_official_*.py). Each answer is logged under `op`."""
+        import copy
+
+        from .arm import Reply
+        from .state import ARM_HOST
+
+        url = path if path.startswith("https://") else ARM_HOST + path
+        self.router.override(method, re.escape(url), op,
+                             lambda req: Reply(status, copy.deepcopy(body), dict(headers or {})))
+
     # ---- time ----------------------------------------------------------------------------
     def settle(self) -> None:
         """Finish all pending LROs and end every eventual-consistency window."""

@@ -30,6 +30,7 @@ PROVIDERS_API = "2021-04-01"
 ML_API = "2024-10-01-preview"
 COMPUTE_API = "2023-08-01-preview"
 K8S_CONFIG = "Microsoft.KubernetesConfiguration"
+MAX_PAGES = 20  # pages of a list followed before giving up (a cluster has a handful of extensions)
 
 
 class AksCompute:
@@ -105,11 +106,21 @@ class AksCompute:
                 return None
 
     def extension_bodies(self) -> list[dict]:
-        """The cluster's extensions as ARM JSON (Extensions_List)."""
+        """The cluster's extensions as ARM JSON (Extensions_List), every page: the list is pageable
+        (``nextLink``, as in the official ListExtensions example), and the AzureML extension may
+        be on any page."""
+        out: list[dict] = []
+        url: str | None = f"{self.target.cluster_id}/providers/{K8S_CONFIG}/extensions"
         with C.translate(f"listing the extensions of cluster '{self.target.cluster}'"):
-            body = C.arm_request(self.arm, "GET", f"{self.target.cluster_id}/providers/{K8S_CONFIG}/extensions",
-                                 api_version=EXTENSIONS_API, **self._timeouts).json()
-        return list(body.get("value") or [])
+            for _ in range(MAX_PAGES):
+                # a nextLink carries its own api-version and skip token
+                body = C.arm_request(self.arm, "GET", url, api_version=None if url.startswith("https://")
+                                     else EXTENSIONS_API, **self._timeouts).json()
+                out += list(body.get("value") or [])
+                url = body.get("nextLink")
+                if not url:
+                    break
+        return out
 
     def extensions(self) -> tuple[D.ExtensionFacts, ...]:
         return tuple(extension_facts(e) for e in self.extension_bodies())
@@ -253,7 +264,7 @@ def cluster_facts(mc: Any) -> D.ClusterFacts:
                          taints=tuple(p.node_taints or ())) for p in mc.agent_pool_profiles or [])
     return D.ClusterFacts(
         id=mc.id, location=mc.location, provisioning_state=mc.provisioning_state or "Unknown",
-        power_state=mc.power_state.code if mc.power_state else "Unknown",
+        power_state=(mc.power_state.code or None) if mc.power_state else None,
         identity_type=str(identity) if identity else None,
         disable_local_accounts=bool(mc.disable_local_accounts),
         kubernetes_version=mc.current_kubernetes_version or mc.kubernetes_version or "",

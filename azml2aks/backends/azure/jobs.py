@@ -127,7 +127,7 @@ class AzureJobs:
         return self._state(self._get(name))
 
     def get_job(self, name: str) -> TrainResult:
-        job = self._get(name)
+        job = _tabular_automl(self._get(name))
         return self._result(job, self._children(name) if _text(job.status) in TERMINAL_JOB_STATUSES | RUNNING else [])
 
     def list_child_runs(self, name: str) -> list[ChildRun]:
@@ -152,7 +152,7 @@ class AzureJobs:
         try:
             for _ in poller:
                 try:
-                    job = self._get(name)
+                    job = self._get(name) if status else _tabular_automl(self._get(name))
                     if _text(job.status) != status:
                         status = _text(job.status) or "Unknown"
                         on_event({"event": "status", "job": name, "status": status,
@@ -251,6 +251,20 @@ def _iteration(child: ChildRun) -> int:
     """AutoML's iteration number of a trial (trials without one sort last)."""
     value = str(child.params.get("iteration", ""))
     return int(value) if value.isdigit() else 10**6
+
+
+def _tabular_automl(job: Any) -> Any:
+    """``job`` when it is a tabular AutoML job; else a ConfigError naming what it is (a command
+    job, or an image/NLP AutoML task such as the official AutoMLJob example's ImageClassification)."""
+    kind = (_text(getattr(job, "type", None)) or "").lower()
+    task = (_text(getattr(job, "task_type", None)) or "").lower()
+    if kind == "automl" and task in M.PRIMARY_METRICS:
+        return job
+    what = f"an AutoML {_text(job.task_type)} job" if kind == "automl" else f"a {kind or 'non-AutoML'} job"
+    raise ConfigError(f"job {job.name} is {what}; azml2aks follows and registers tabular AutoML jobs only "
+                      f"({', '.join(sorted(M.PRIMARY_METRICS))})",
+                      hint="name the AutoML job that `azml2aks train` submitted (its name is in the train output), "
+                      "or train one with `azml2aks train PIPELINE`")
 
 
 def _task(job: Any) -> str:
