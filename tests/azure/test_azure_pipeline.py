@@ -109,7 +109,7 @@ def test_a_full_train_register_package_costs_a_known_number_of_requests(fake_azu
         "Workspaces_Get": 1, "Datastores_Get": 3, "Datastores_ListSecrets": 3,
         "DataVersions_Get": 2, "DataVersions_CreateOrUpdate": 2,
         "Jobs_CreateOrUpdate": 1, "Jobs_Get": 3,
-        "ModelVersions_List": 5, "ModelContainers_Get": 1, "ModelVersions_CreateOrUpdate": 2, "ModelVersions_Get": 2,
+        "ModelVersions_List": 5, "ModelVersions_CreateOrUpdate": 2, "ModelVersions_Get": 2,
         "EnvironmentVersions_List": 1, "EnvironmentVersions_CreateOrUpdate": 1,
     }
     assert dict(plane) == {"Schema_MLTable": 2, "Blob_GetProperties": 3, "Blob_Put": 6, "Discovery_Get": 1,

@@ -56,6 +56,7 @@ class FakeAzure:
         self.clock = clock or FakeClock()
         self.rng = rng or random.Random(0)
         self.faults = Faults()
+        self._served: dict[tuple[str, str], list] = {}
         self.router = Router(self.faults)
         self.lros = Lros(self.config, self.router, self.clock)
         self.workspace = Workspace(self)
@@ -140,17 +141,30 @@ class FakeAzure:
     # ---- verbatim answers -----------------------------------------------------------------
     def serve(self, method: str, path: str, body, *, status: int = 200, op: str = "Verbatim",
               headers: dict | None = None) -> None:
-        """Answer `method` on `path` (an ARM path or a full https URL, any query string) with
-        `body` as given, ahead of the fake's own route: the official example bodies served
-        verbatim (tests/azure/test_official_*.py). Each answer is logged under `op`."""
+        """Answer `method` on `path` (an ARM path or a full https URL) with `body` as given, ahead
+        of the fake's own route: the official example bodies served verbatim
+        (tests/azure/test_official_*.py). A query string in `path` (a nextLink's `$skipToken`)
+        must be in the request for this answer; the latest matching `serve` wins. Each answer is
+        logged under `op`."""
         import copy
+        from urllib.parse import parse_qsl
 
-        from .arm import Reply
+        from .arm import Reply, UnmatchedRequest
         from .state import ARM_HOST
 
         url = path if path.startswith("https://") else ARM_HOST + path
-        self.router.override(method, re.escape(url), op,
-                             lambda req: Reply(status, copy.deepcopy(body), dict(headers or {})))
+        base, _, query = url.partition("?")
+        answers = self._served.setdefault((method, base.lower()), [])
+        answers.insert(0, (dict(parse_qsl(query)), status, body, dict(headers or {})))
+
+        def answer(req):
+            for wanted, code, payload, extra in answers:
+                if wanted.items() <= req.query.items():
+                    return Reply(code, copy.deepcopy(payload), dict(extra))
+            raise UnmatchedRequest(f"no served answer for {req.method} {req.url}")
+
+        if len(answers) == 1:
+            self.router.override(method, re.escape(base), op, answer)
 
     # ---- time ----------------------------------------------------------------------------
     def settle(self) -> None:

@@ -245,10 +245,15 @@ class AksCompute:
 
     def _refuse_foreign(self, existing: D.ComputeFacts) -> None:
         t = self.target
-        if existing.compute_type != "Kubernetes" or existing.resource_id.lower() != t.cluster_id.lower():
-            what = existing.resource_id if existing.compute_type == "Kubernetes" else f"a {existing.compute_type} compute"
+        if existing.compute_type != "Kubernetes":  # e.g. a legacy AKS inference compute (official AKSCompute example)
+            raise ConfigError(f"compute '{t.compute}' in workspace '{t.workspace}' already exists as a compute of "
+                              f"type {existing.compute_type}, not Kubernetes (this pipeline attaches cluster "
+                              f"'{t.cluster}' as Kubernetes compute)",
+                              hint="choose another compute.name, or detach that one deliberately: "
+                              f"`az ml compute detach --name {t.compute} -w {t.workspace} -g {t.resource_group}`")
+        if existing.resource_id.lower() != t.cluster_id.lower():
             raise ConfigError(f"compute '{t.compute}' in workspace '{t.workspace}' already exists and points at "
-                              f"another cluster: {what} (this pipeline's cluster is '{t.cluster}')",
+                              f"another cluster: {existing.resource_id} (this pipeline's cluster is '{t.cluster}')",
                               hint="choose another compute.name, or detach that one deliberately: "
                               f"`az ml compute detach --name {t.compute} -w {t.workspace} -g {t.resource_group}`")
 

@@ -24,13 +24,14 @@ from typing import Any
 
 from azml2aks.backends.azure.client import translate
 from azml2aks.config.specs import ModelSpec
-from azml2aks.errors import NotFoundError
+from azml2aks.errors import Azml2aksError, ConfigError, NotFoundError
 from azml2aks.results import ChildRun, ModelVersion, TrainResult
 
 logger = logging.getLogger(__name__)
 
 ALIAS_TAG = "azml2aks.alias."
 MODEL_OUTPUT = "azureml://jobs/{run}/outputs/artifacts/outputs/mlflow-model/"
+MAX_ATTEMPTS = 5  # explicit version numbers tried when other agents race for them
 
 
 def model_version(model: Any, *, reused: bool = False) -> ModelVersion:
@@ -68,19 +69,36 @@ class AzureModels:
 
     def register_model(self, spec: ModelSpec, job: TrainResult, child: ChildRun, *,
                        tags: Mapping[str, str]) -> ModelVersion:
-        for existing in self._versions(spec.name):
+        versions = self._versions(spec.name)
+        for existing in versions:
             if (existing.tags or {}).get("azml2aks.child_run_id") == child.run_id:
                 logger.info("child run %s is already model %s:%s", child.run_id, spec.name, existing.version)
                 return model_version(existing, reused=True)
         from azure.ai.ml.entities import Model
 
         path = MODEL_OUTPUT.format(run=child.run_id)
-        model = Model(name=spec.name, type="mlflow_model", path=path, description=spec.description,
-                      tags={k: v for k, v in tags.items() if not k.startswith(ALIAS_TAG)})
-        with translate(f"registering model {spec.name} from child run {child.run_id} of job {job.job_name}"):
-            created = self.ml.models.create_or_update(model)
-        logger.info("registered %s:%s from %s", created.name, created.version, path)
-        return model_version(created)
+        # the version is numbered here, after the listed ones: without one the SDK numbers it from
+        # the container's latestVersion, and a container body without it (the official
+        # ModelContainer example) makes the SDK fail building the request
+        version = max((int(m.version) for m in versions if str(m.version).isdigit()), default=0) + 1
+        for _ in range(MAX_ATTEMPTS):
+            model = Model(name=spec.name, version=str(version), type="mlflow_model", path=path,
+                          description=spec.description,
+                          tags={k: v for k, v in tags.items() if not k.startswith(ALIAS_TAG)})
+            try:
+                with translate(f"registering model {spec.name}:{version} from child run {child.run_id} "
+                               f"of job {job.job_name}"):
+                    created = self.ml.models.create_or_update(model)
+            except ConfigError as e:
+                if getattr(e, "status", None) != 409:
+                    raise
+                logger.info("model %s:%s was taken meanwhile; trying %s", spec.name, version, version + 1)
+                version += 1
+                continue
+            logger.info("registered %s:%s from %s", created.name, created.version, path)
+            return model_version(created)
+        raise ConfigError(f"model {spec.name}: versions {version - MAX_ATTEMPTS + 1}..{version} were all taken "
+                          "while registering", hint="another pipeline is registering this model; retry")
 
     def list_models(self, name: str | None = None) -> list[ModelVersion]:
         if name is not None:
@@ -133,8 +151,14 @@ class AzureModels:
         target = Path(destination) / "mlflow-model"
         Path(destination).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="azml2aks-model-", dir=destination) as tmp:
-            with translate(f"downloading model {model.ref}"):
-                self.ml.models.download(model.name, version=model.version, download_path=tmp)
+            try:
+                with translate(f"downloading model {model.ref}"):
+                    self.ml.models.download(model.name, version=model.version, download_path=tmp)
+            except Azml2aksError as e:  # e.g. a path the SDK cannot read (the official ModelVersion example's)
+                e.hint = e.hint or (f"its registered path is {model.source or 'empty'}; register the AutoML job's "
+                                    "best child with `azml2aks register PIPELINE`, or package a downloaded MLflow "
+                                    "model folder with `azml2aks package PIPELINE --model-path FOLDER`")
+                raise
             found = sorted(Path(tmp).rglob("MLmodel"))
             if not found:
                 raise NotFoundError(f"model {model.ref} has no MLflow model (no MLmodel file under {model.source})",
