@@ -28,7 +28,7 @@ def page(rel: str, ids: list[str], *, next_link: str | None = None) -> dict:
     name (items beyond ``ids`` are dropped); the placeholder nextLink becomes ``next_link``."""
     answer = body(rel)
     items = answer["value"][: len(ids)]
-    for item, rid in zip(items, ids):
+    for item, rid in zip(items, ids, strict=True):
         item["id"], item["name"] = rid, rid.rsplit("/", 1)[1]
     answer["value"] = items
     answer["nextLink"] = next_link

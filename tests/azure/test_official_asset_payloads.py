@@ -12,9 +12,10 @@ from azml2aks.errors import Azml2aksError
 from azml2aks.results import TrainResult
 from tests.azure.helpers import finished_job_with_model
 from tests.azure.pipelines import azure_example, azure_pipeline
+from tests.azure.test_azure_pipeline import az_login  # noqa: F401  (the CLI's `az login`, a fixture)
 from tests.azure.test_environments import put_versions, spec
 
-from .official import body, named, page
+from .official import named, page
 
 ML = "machinelearningservices"
 ENV_LIST = f"{ML}/2023-04-01-preview/Workspace/EnvironmentVersion/list.json"
@@ -31,15 +32,6 @@ def cli(capsys, *argv: str) -> tuple[int, dict, str]:
 @pytest.fixture
 def pipeline(fake_azure, fake_credential, tmp_path):
     return azure_pipeline(azure_example(tmp_path, fake_azure), fake_azure, fake_credential)
-
-
-@pytest.fixture
-def az_cli(monkeypatch, request):
-    """The command line logged in (tests/azure/test_azure_pipeline.py's fake `az`)."""
-    request.getfixturevalue("az_login")
-
-
-from tests.azure.test_azure_pipeline import az_login  # noqa: E402,F401  (the fixture az_cli uses)
 
 
 # --- environments ------------------------------------------------------------------------------
@@ -79,7 +71,8 @@ def serve_model_list(fake) -> None:
                page(MODEL_LIST, [f"{c.workspace_id}/models/wine-classifier/versions/3"]), op="ModelVersions_List")
 
 
-def test_models_lists_the_official_model_versions(fake_azure, az_cli, tmp_path, capsys):
+@pytest.mark.usefixtures("az_login")
+def test_models_lists_the_official_model_versions(fake_azure, tmp_path, capsys):
     serve_model_list(fake_azure)
     code, out, err = cli(capsys, "models", str(azure_example(tmp_path, fake_azure)))
     assert code == 0, err
@@ -128,7 +121,8 @@ def serve_job(fake, rel: str, name: str = "job-x") -> dict:
     return job
 
 
-def test_register_refuses_the_official_image_classification_automl_job_by_name(fake_azure, az_cli, tmp_path,
+@pytest.mark.usefixtures("az_login")
+def test_register_refuses_the_official_image_classification_automl_job_by_name(fake_azure, tmp_path,
                                                                               capsys):
     serve_job(fake_azure, f"{ML}/2023-10-01/Job/AutoMLJob/get.json")
     code, out, err = cli(capsys, "register", str(azure_example(tmp_path, fake_azure)), "--job", "job-x")
@@ -136,7 +130,8 @@ def test_register_refuses_the_official_image_classification_automl_job_by_name(f
     assert "job job-x is an AutoML ImageClassification job" in out["message"] and "train" in out["hint"]
 
 
-def test_wait_refuses_the_official_command_job_instead_of_following_it_as_automl(fake_azure, az_cli, tmp_path,
+@pytest.mark.usefixtures("az_login")
+def test_wait_refuses_the_official_command_job_instead_of_following_it_as_automl(fake_azure, tmp_path,
                                                                                 capsys):
     c = fake_azure.config
     job = serve_job(fake_azure, f"{ML}/2024-01-01-preview/Job/AutoMLJob/get.json")
