@@ -4,6 +4,7 @@ Every Azure call of ``backends/azure`` goes through a client built here and ever
 exception through :func:`translate`, which turns it into azml2aks's tree::
 
     HttpResponseError 404 / ResourceNotFoundError  -> NotFoundError   (exit 1)
+    ARM's 404 for the workspace / group / subscr.  -> ConfigError     (exit 1)  names the workspace fields
     HttpResponseError 400 / 409 / 422 (UserError)  -> ConfigError     (exit 1)  the request was wrong
     ClientAuthenticationError, no credential       -> ConfigError     (exit 1)  names every way to log in
     any other HttpResponseError / ServiceRequest   -> BackendError    (exit 3)  keeps the service's code
@@ -185,6 +186,11 @@ def _translate(error: BaseException, *, doing: str) -> Azml2aksError:
                             hint="check the agent's network path to management.azure.com and retry")
     status, code, message = error_parts(error)
     where = f"{doing}: " + (f"({code}) " if code else "") + message
+    scope = _missing_scope(status, code, message)
+    if scope:  # ARM's own 404: the workspace, its resource group or subscription is not there
+        return ConfigError(f"{scope} does not exist or is not visible to this identity (while {doing})",
+                           hint="check workspace.subscription_id, workspace.resource_group and workspace.name in "
+                           "pipeline.yaml (`az ml workspace show -n <name> -g <group>`)")
     if status == 404:
         return NotFoundError(where)
     if status == 403:
@@ -196,6 +202,25 @@ def _translate(error: BaseException, *, doing: str) -> Azml2aksError:
         err.code = code  # type: ignore[attr-defined]
         return err
     return BackendError(where, code=code)
+
+
+_WORKSPACE_404 = re.compile(r"Microsoft\.MachineLearningServices/workspaces/([^'/\s]+)'", re.IGNORECASE)
+
+
+def _missing_scope(status: int | None, code: str | None, message: str) -> str | None:
+    """'workspace X' / 'resource group X' / 'subscription X' when ARM answered that it is missing
+    (codes ResourceNotFound on the workspace, ResourceGroupNotFound, SubscriptionNotFound), else None:
+    Azure ML's own 404 for a model, job or asset is a UserError, and stays a NotFoundError."""
+    if status != 404:
+        return None
+    if code == "ResourceGroupNotFound":
+        found = re.search(r"[Rr]esource group '([^']+)'", message)
+        return f"resource group '{found.group(1) if found else '?'}'"
+    if code in ("SubscriptionNotFound", "InvalidSubscriptionId"):
+        found = re.search(r"subscription '([^']+)'", message)
+        return f"subscription '{found.group(1) if found else '?'}'"
+    found = _WORKSPACE_404.search(message) if code == "ResourceNotFound" else None
+    return f"workspace '{found.group(1)}'" if found else None
 
 
 #: statuses a long wait may outlast by trying again at its next poll (azure-core already

@@ -30,7 +30,7 @@ from azml2aks.backends.azure import data as azure_data
 from azml2aks.backends.azure.client import is_transient, scrub, translate
 from azml2aks.backends.ports import TERMINAL_JOB_STATUSES, JobState
 from azml2aks.config.specs import AutoMLJobSpec, thaw
-from azml2aks.errors import BackendError, ConfigError
+from azml2aks.errors import BackendError, ConfigError, NotFoundError
 from azml2aks.events import EventSink, ignore_event
 from azml2aks.results import ChildRun, TrainResult
 from azml2aks.retry import Poller
@@ -111,6 +111,11 @@ class AzureJobs:
         try:
             with translate(f"submitting the AutoML job to workspace {self.workspace_name}"):
                 created = self.ml.jobs.create_or_update(job)
+        except NotFoundError as e:  # the job names a data asset, compute or environment the workspace lacks
+            e.hint = e.hint or (f"check automl.training_data / validation_data / test_data (`az ml data list -w "
+                                f"{self.workspace_name}`) and automl.compute (`az ml compute list -w "
+                                f"{self.workspace_name}`) in pipeline.yaml")
+            raise
         except ConfigError as e:
             if getattr(e, "status", None) == 409 and spec.name:
                 e.hint = (f"job names are unique in a workspace: follow the existing one with `azml2aks wait "

@@ -115,8 +115,14 @@ class AzureModels:
                                     hint="register one with `azml2aks register PIPELINE` (the first version gets it)")
             return model_version(holders[-1])
         if version is not None:
-            with translate(f"reading model {name}:{version}"):
-                return model_version(self.ml.models.get(name, version=str(version)))
+            try:
+                with translate(f"reading model {name}:{version}"):
+                    return model_version(self.ml.models.get(name, version=str(version)))
+            except NotFoundError as e:
+                raise NotFoundError(f"model {name}:{version} is not registered in workspace "
+                                    f"{getattr(self, 'workspace_name', '')}".rstrip(),
+                                    hint="list its versions with `azml2aks models PIPELINE`, or register one "
+                                    "with `azml2aks register PIPELINE`") from e
         versions = self._versions(name)
         if not versions:
             raise NotFoundError(f"model {name!r} is not registered in the workspace",
