@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -200,11 +201,10 @@ class AzureJobs:
             props = dict(getattr(run, "properties", None) or {})
             if "run_algorithm" not in props:
                 continue  # not a trial (AutoML's setup and featurization runs are children too)
-            score = props.get("score")
             status = _text(run.status) or "Unknown"
             out.append(ChildRun(
                 run_id=run.name, algorithm=props["run_algorithm"],
-                metric_value=float(score) if score not in (None, "") and status == "Completed" else None,
+                metric_value=_score(props.get("score")) if status == "Completed" else None,
                 status=status, params={k: v for k, v in props.items() if k in ("run_preprocessor", "iteration")},
                 has_model=status == "Completed" and bool(props.get("model_output_path", "outputs/mlflow-model")),
             ))
@@ -250,6 +250,16 @@ class AzureJobs:
         if error is None:
             return None, None
         return getattr(error, "code", None), scrub(getattr(error, "message", None) or "", 400) or None
+
+
+def _score(value: Any) -> float | None:
+    """A trial's ``score`` property as a number; None when absent or not a finite number (AutoML
+    writes "NaN" for a metric it could not compute, and a NaN would win or lose every comparison)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _iteration(child: ChildRun) -> int:
