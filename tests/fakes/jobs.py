@@ -350,8 +350,10 @@ class Jobs:
                  "iteration": str(child["iteration"]), "primary_metric": rec.primary_metric,
                  "ensembled_iterations": "[0, 1]" if child["algorithm"] in ENSEMBLES else None}
         if status == "Completed":
-            props.update({"score": str(child["score"]),
-                          "model_output_path": "outputs/mlflow-model"})
+            # a real remote child says outputs/model.pkl here even though it also writes
+            # outputs/mlflow-model/ (a published VotingEnsemble child run's properties; README)
+            props.update({"score": str(child["score"]), "model_output_path": "outputs/model.pkl",
+                          "runTemplate": "automl_child"})
         run = {
             "runId": child["run_id"], "parentRunId": rec.name, "rootRunId": rec.name,
             "experimentId": rec.experiment_id, "status": status,
