@@ -90,7 +90,9 @@ def model_from_folder(path: str | Path, name: str) -> tuple[ModelVersion, Path]:
     folder = Path(path).expanduser().resolve()
     if not (folder / "MLmodel").is_file():
         hint = "point --model-path at the folder that holds the MLmodel file"
-        nested = sorted(p.parent for p in folder.glob("*/MLmodel")) if folder.is_dir() else []
+        # a downloaded AutoML child holds it at outputs/mlflow-model/ (`az ml job download`: under artifacts/)
+        nested = sorted((p.parent for depth in ("*", "*/*", "*/*/*") for p in folder.glob(f"{depth}/MLmodel")),
+                        key=lambda p: (len(p.parts), str(p))) if folder.is_dir() else []
         if nested:
             hint = f"did you mean --model-path {nested[0]}?"
         raise DataError(f"{folder} is not an MLflow model folder: it has no MLmodel file", hint=hint)

@@ -130,3 +130,37 @@ def test_the_same_folder_packages_to_the_same_version_and_fingerprint(capsys, tm
     a, b = json.loads(first[1]), json.loads(again[1])
     assert a["model"] == b["model"] and a["model"].startswith("churn:folder-")
     assert a["fingerprint"] == b["fingerprint"]
+
+
+def automl_download(root, case: str = "automl-1.48"):
+    """A best child's outputs as `az ml job download --all` lays them out: artifacts/outputs/ with
+    model.pkl, conda_env_v_1_0_0.yml, scoring_file_v_2_0_0.py and the mlflow-model/ folder, which
+    holds MLmodel, conda.yaml, python_env.yaml, requirements.txt and model.pkl (MLflow's own files)."""
+    outputs = root / "artifacts" / "outputs"
+    folder = write_case(outputs / "mlflow-model", case)
+    python = yaml.safe_load((folder / "MLmodel").read_text())["flavors"]["python_function"]["python_version"]
+    (folder / "python_env.yaml").write_text(f"python: {python}\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\n"
+                                            "dependencies:\n- -r requirements.txt\n")
+    pip = next(d["pip"] for d in yaml.safe_load((folder / "conda.yaml").read_text())["dependencies"]
+               if isinstance(d, dict))
+    (folder / "requirements.txt").write_text("\n".join(["mlflow", *pip]) + "\n")
+    for name in ("model.pkl", "conda_env_v_1_0_0.yml", "scoring_file_v_2_0_0.py"):
+        (outputs / name).write_bytes((folder / ("model.pkl" if name == "model.pkl" else "conda.yaml")).read_bytes())
+    return folder
+
+
+def test_the_mlflow_folder_automl_writes_with_python_env_and_requirements_packages(capsys, tmp_path):
+    folder = automl_download(tmp_path / "download")
+    code, out, err = package(capsys, pipeline_yaml(tmp_path / "p"), folder, "--output", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["environment_check"]["python"] == "3.8.15" and result["conflicts"] == []
+    _, pip = _deps(tmp_path / "p" / "build" / result["directory"].rsplit("/", 1)[1])
+    assert "azureml-defaults==1.48.0" in pip
+
+
+def test_pointing_at_the_downloaded_job_outputs_names_the_mlflow_model_folder_inside(capsys, tmp_path):
+    folder = automl_download(tmp_path / "download")
+    code, out, err = package(capsys, pipeline_yaml(tmp_path / "p"), tmp_path / "download")
+    assert code == 1 and "has no MLmodel file" in err
+    assert f"did you mean --model-path {folder}?" in err  # three levels down: artifacts/outputs/mlflow-model
