@@ -16,6 +16,11 @@ def body(rel: str, status: str = "200") -> dict:
     return copy.deepcopy(json.loads((EXAMPLES / rel).read_text())["responses"][status]["body"])
 
 
+def headers(rel: str, status: str = "200") -> dict:
+    """The example's response headers for ``status``, as stored."""
+    return dict(json.loads((EXAMPLES / rel).read_text())["responses"][status].get("headers") or {})
+
+
 def named(rel: str, resource_id: str, status: str = "200") -> dict:
     """The body with ``id`` and ``name`` set to ``resource_id`` and its last segment."""
     answer = body(rel, status)

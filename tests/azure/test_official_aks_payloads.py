@@ -7,7 +7,7 @@ import pytest
 from azml2aks.errors import ConfigError
 
 from .aks_helpers import TLS, aks, answer_attach, findings
-from .official import body, named, page
+from .official import body, headers, named, page
 
 K8S_CONFIG = "/providers/Microsoft.KubernetesConfiguration/extensions"
 CLUSTER = "containerservice/2026-08-01/ManagedClustersGet.json"
@@ -117,3 +117,15 @@ def test_the_doctor_reads_the_region_of_the_official_workspace_body(fake_azure, 
     answer_attach(fake_azure)
     found = findings(fake_azure, fake_credential)["workspace.region"]
     assert found.status == "warn" and "eastus2euap" in found.found
+
+
+
+def test_the_official_extension_create_answers_async_operation_url_is_polled_over_https(fake_azure, fake_credential):
+    from azml2aks.backends.azure import client as C
+
+    status_url = headers("kubernetesconfiguration/2023-05-01/CreateExtension.json", "201")["Azure-AsyncOperation"]
+    assert status_url.startswith("http://management.azure.com/")  # as the example writes it
+    fake_azure.serve("GET", "https" + status_url[len("http"):], {"status": "Succeeded"}, op="Extensions_Status")
+    arm = C.arm_pipeline(fake_credential, retry_total=0)
+    # it was sent to "https://management.azure.comhttp://management.azure.com/...": a connection error
+    assert C.arm_request(arm, "GET", status_url, api_version=None).json() == {"status": "Succeeded"}

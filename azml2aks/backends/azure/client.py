@@ -127,6 +127,9 @@ def arm_request(client: Any, method: str, path: str, *, api_version: str | None,
     from azure.core.rest import HttpRequest
     from azure.mgmt.core.exceptions import ARMErrorFormat
 
+    if path.lower().startswith("http://management.azure.com/"):
+        # ARM answers only https; the official CreateExtension example's Azure-AsyncOperation says http://
+        path = ARM + path[len("http://management.azure.com"):]
     url = path if path.startswith("https://") else f"{ARM}{path}"
     params = {"api-version": api_version} if api_version else None  # None: the URL carries it (LRO status)
     response = client.send_request(HttpRequest(method, url, params=params, json=json), **kwargs)
