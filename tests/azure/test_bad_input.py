@@ -97,3 +97,19 @@ def test_with_nothing_configured_the_default_credential_chain_ends_in_one_messag
                 "az login", "AzureCLI@2"):
         assert way in out["hint"]
     assert [c.op for c in fake_azure.calls()] == ["IMDS"]  # the workspace was never reached without a token
+
+
+#: ARM's answer to a token from another tenant than the subscription's
+WRONG_TENANT = ("The access token is from the wrong issuer 'https://sts.windows.net/aaaaaaaa-0000-0000-0000-000000000000/'. "
+                "It must match the tenant 'https://sts.windows.net/bbbbbbbb-0000-0000-0000-000000000000/' associated "
+                "with this subscription. Please use the authority (URL) "
+                "'https://login.windows.net/bbbbbbbb-0000-0000-0000-000000000000' to get the token.")
+
+
+def test_a_token_from_another_tenant_says_so_and_names_workspace_tenant_id(fake_azure, tmp_path, capsys):
+    fake_azure.faults.fail_next("ModelVersions_List", status=401, code="InvalidAuthenticationTokenTenant",
+                                message=WRONG_TENANT)
+    code, out, _ = cli(capsys, "models", str(azure_example(tmp_path, fake_azure)))
+    assert code == 1 and out["error"] == "ConfigError"
+    assert "InvalidAuthenticationTokenTenant" in out["message"] and "bbbbbbbb-0000" in out["message"]
+    assert "workspace.tenant_id" in out["hint"] and "az login --tenant" in out["hint"]

@@ -7,6 +7,7 @@ exception through :func:`translate`, which turns it into azml2aks's tree::
     ARM's 404 for the workspace / group / subscr.  -> ConfigError     (exit 1)  names the workspace fields
     HttpResponseError 400 / 409 / 422 (UserError)  -> ConfigError     (exit 1)  the request was wrong
     ClientAuthenticationError, no credential       -> ConfigError     (exit 1)  names every way to log in
+    401 InvalidAuthenticationTokenTenant           -> ConfigError     (exit 1)  names workspace.tenant_id
     any other HttpResponseError / ServiceRequest   -> BackendError    (exit 3)  keeps the service's code
 
 The service's ``code`` and ``message`` are kept, trimmed to :data:`MAX_MESSAGE` characters and
@@ -183,6 +184,16 @@ def _translate(error: BaseException, *, doing: str) -> Azml2aksError:
         CredentialUnavailableError = ClientAuthenticationError  # noqa: N806
     if isinstance(error, (CredentialUnavailableError, ClientAuthenticationError)) and \
             getattr(error, "status_code", None) in (None, 401):
+        if getattr(error, "status_code", None) == 401:  # a token was sent and the service refused it
+            _, code, message = error_parts(error)
+            if code == "InvalidAuthenticationTokenTenant":
+                return ConfigError(f"the Azure login is for another tenant than the workspace's subscription "
+                                   f"while {doing}: ({code}) {message}",
+                                   hint="log in to the subscription's tenant (the message names it): `az login "
+                                   "--tenant <tenant id>`; a service principal or workload identity: AZURE_TENANT_ID "
+                                   "(or workspace.tenant_id)")
+            if code:
+                return ConfigError(f"Azure refused the login while {doing}: ({code}) {message}", hint=CREDENTIAL_HINT)
         return ConfigError(f"no Azure credential worked while {doing}", hint=CREDENTIAL_HINT)
     if isinstance(error, ServiceRequestError):
         return BackendError(f"cannot reach Azure while {doing}: {scrub(str(error), 300)}",
