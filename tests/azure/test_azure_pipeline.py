@@ -3,11 +3,7 @@
 budget of a full train -> register -> package, and a missing credential."""
 from __future__ import annotations
 
-import base64
 import json
-import os
-import stat
-import sys
 from collections import Counter
 
 import pytest
@@ -15,24 +11,6 @@ import pytest
 from azml2aks.cli import main
 from azml2aks.errors import ConfigError
 from tests.azure.pipelines import azure_example, azure_pipeline, instant_jobs
-
-
-@pytest.fixture
-def az_login(tmp_path, monkeypatch):
-    """An `az` on PATH that is logged in (what an Azure DevOps AzureCLI@2 task provides), and
-    DefaultAzureCredential told to use it (AZURE_TOKEN_CREDENTIALS, an azure-identity setting)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    az = bin_dir / "az"
-    # az hands out a JWT (the SDK reads its tenant claim for the Studio URL); this one is unsigned
-    token = ".".join(base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
-                     for part in ({"alg": "none", "typ": "JWT"}, {"tid": "00000000-0000-0000-0000-00000000000t"})) + ".x"
-    az.write_text(f"#!{sys.executable}\nimport json, time\n"
-                  f"print(json.dumps({{'accessToken': {token!r}, 'expires_on': int(time.time()) + 3600,"
-                  " 'tokenType': 'Bearer', 'subscription': 'sub', 'tenant': 'tenant'}))\n")
-    az.chmod(az.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "AzureCliCredential")
 
 
 def cli(capsys, *argv: str) -> tuple[int, dict, str]:

@@ -9,7 +9,6 @@ import requests
 
 from azml2aks.cli import main
 from tests.azure.pipelines import azure_example, instant_jobs
-from tests.azure.test_azure_pipeline import az_login  # noqa: F401  (the CLI's `az login`, a fixture)
 
 pytestmark = pytest.mark.usefixtures("az_login")
 

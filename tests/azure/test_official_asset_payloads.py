@@ -12,7 +12,6 @@ from azml2aks.errors import Azml2aksError
 from azml2aks.results import TrainResult
 from tests.azure.helpers import finished_job_with_model
 from tests.azure.pipelines import azure_example, azure_pipeline
-from tests.azure.test_azure_pipeline import az_login  # noqa: F401  (the CLI's `az login`, a fixture)
 from tests.azure.test_environments import put_versions, spec
 
 from .official import named, page

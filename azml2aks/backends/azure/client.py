@@ -24,11 +24,12 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from azml2aks.errors import Azml2aksError, BackendError, ConfigError, NotFoundError
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_MESSAGE = 600
 ARM = "https://management.azure.com"
@@ -372,3 +373,25 @@ def _json_or_empty(response: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+#: Explicit version numbers tried when other agents race for the same asset's next version.
+MAX_VERSION_ATTEMPTS = 5
+
+
+def create_next_version(kind: str, name: str, first: int, create: Callable[[str], T]) -> T:
+    """``create(version)`` from ``first`` on, moving to the next number while the service
+    answers 409 (versions are immutable: another agent took that one), at most
+    :data:`MAX_VERSION_ATTEMPTS` times; ``kind`` (model, environment) names it in messages."""
+    version = first
+    for _ in range(MAX_VERSION_ATTEMPTS):
+        try:
+            with translate(f"registering {kind} {name}:{version}"):
+                return create(str(version))
+        except ConfigError as e:
+            if getattr(e, "status", None) != 409:
+                raise
+            logger.info("%s %s:%s was taken meanwhile; trying %s", kind, name, version, version + 1)
+            version += 1
+    raise ConfigError(f"{kind} {name}: versions {first}..{version - 1} were all taken while registering",
+                      hint=f"another pipeline is registering this {kind}; retry")

@@ -19,15 +19,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from azml2aks.backends.azure.client import translate
+from azml2aks.backends.azure.client import create_next_version, translate
 from azml2aks.backends.ports import EnvironmentRef
 from azml2aks.config.specs import EnvironmentSpec
-from azml2aks.errors import ConfigError, NotFoundError
+from azml2aks.errors import NotFoundError
 
 logger = logging.getLogger(__name__)
 
 FINGERPRINT_TAG = "azml2aks.fingerprint"
-MAX_ATTEMPTS = 5  # explicit version numbers tried when other agents race for them
 
 
 class AzureEnvironments:
@@ -58,20 +57,12 @@ class AzureEnvironments:
         from azure.ai.ml.entities import Environment
 
         numbers = [int(v) for v, _ in versions if v.isdigit()]
-        version = max(numbers, default=0) + 1
-        for _ in range(MAX_ATTEMPTS):
-            env = Environment(name=spec.name, version=str(version), image=spec.image, conda_file=spec.conda_file,
-                              description=spec.description, tags={FINGERPRINT_TAG: spec.fingerprint})
-            try:
-                with translate(f"registering environment {spec.name}:{version}"):
-                    created = self.ml.environments.create_or_update(env)
-            except ConfigError as e:
-                if getattr(e, "status", None) != 409:
-                    raise
-                logger.info("environment %s:%s was taken meanwhile; trying %s", spec.name, version, version + 1)
-                version += 1
-                continue
-            logger.info("registered environment %s:%s", spec.name, created.version)
-            return EnvironmentRef(spec.name, str(created.version), reused=False)
-        raise ConfigError(f"environment {spec.name}: versions {version - MAX_ATTEMPTS + 1}..{version} were all "
-                          "taken while registering", hint="another pipeline is registering this environment; retry")
+
+        def create(version: str) -> Any:
+            return self.ml.environments.create_or_update(Environment(
+                name=spec.name, version=version, image=spec.image, conda_file=spec.conda_file,
+                description=spec.description, tags={FINGERPRINT_TAG: spec.fingerprint}))
+
+        created = create_next_version("environment", spec.name, max(numbers, default=0) + 1, create)
+        logger.info("registered environment %s:%s", spec.name, created.version)
+        return EnvironmentRef(spec.name, str(created.version), reused=False)

@@ -22,16 +22,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from azml2aks.backends.azure.client import translate
+from azml2aks.backends.azure.client import create_next_version, translate
 from azml2aks.config.specs import ModelSpec
-from azml2aks.errors import Azml2aksError, ConfigError, NotFoundError
+from azml2aks.errors import Azml2aksError, NotFoundError
 from azml2aks.results import ChildRun, ModelVersion, TrainResult
 
 logger = logging.getLogger(__name__)
 
 ALIAS_TAG = "azml2aks.alias."
 MODEL_OUTPUT = "azureml://jobs/{run}/outputs/artifacts/outputs/mlflow-model/"
-MAX_ATTEMPTS = 5  # explicit version numbers tried when other agents race for them
 
 
 def model_version(model: Any, *, reused: bool = False) -> ModelVersion:
@@ -80,25 +79,17 @@ class AzureModels:
         # the version is numbered here, after the listed ones: without one the SDK numbers it from
         # the container's latestVersion, and a container body without it (the official
         # ModelContainer example) makes the SDK fail building the request
-        version = max((int(m.version) for m in versions if str(m.version).isdigit()), default=0) + 1
-        for _ in range(MAX_ATTEMPTS):
-            model = Model(name=spec.name, version=str(version), type="mlflow_model", path=path,
-                          description=spec.description,
-                          tags={k: v for k, v in tags.items() if not k.startswith(ALIAS_TAG)})
-            try:
-                with translate(f"registering model {spec.name}:{version} from child run {child.run_id} "
-                               f"of job {job.job_name}"):
-                    created = self.ml.models.create_or_update(model)
-            except ConfigError as e:
-                if getattr(e, "status", None) != 409:
-                    raise
-                logger.info("model %s:%s was taken meanwhile; trying %s", spec.name, version, version + 1)
-                version += 1
-                continue
-            logger.info("registered %s:%s from %s", created.name, created.version, path)
-            return model_version(created)
-        raise ConfigError(f"model {spec.name}: versions {version - MAX_ATTEMPTS + 1}..{version} were all taken "
-                          "while registering", hint="another pipeline is registering this model; retry")
+        first = max((int(m.version) for m in versions if str(m.version).isdigit()), default=0) + 1
+
+        def create(version: str) -> Any:
+            return self.ml.models.create_or_update(Model(
+                name=spec.name, version=version, type="mlflow_model", path=path, description=spec.description,
+                tags={k: v for k, v in tags.items() if not k.startswith(ALIAS_TAG)}))
+
+        created = create_next_version("model", spec.name, first, create)
+        logger.info("registered %s:%s from child run %s of job %s (%s)", created.name, created.version,
+                    child.run_id, job.job_name, path)
+        return model_version(created)
 
     def list_models(self, name: str | None = None) -> list[ModelVersion]:
         if name is not None:
