@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from azml2aks import metrics as M
+from azml2aks.aks.findings import DoctorReport
 from azml2aks.backends import get_backend
 from azml2aks.backends.ports import Backend, JobState
 from azml2aks.config import PipelineConfig, specs
 from azml2aks.config.loader import load_config
 from azml2aks.errors import Azml2aksError, ConfigError, GateError, NotFoundError
 from azml2aks.events import EventSink, ignore_event
-from azml2aks.findings import DoctorReport
 from azml2aks.journal import Journal
 from azml2aks.lineage import lineage_tags
 from azml2aks.results import AttachResult, DeployResult, ModelVersion, PackageResult, TrainResult
@@ -409,9 +409,9 @@ def load_pipeline(path: str | os.PathLike, *, backend: str | Backend | None = No
 def infra(path: str | os.PathLike, *, apply: bool = False) -> Any:
     """``azml2aks infra plan|up``: what ``infra/<env>.yaml`` would change (``apply=False``), or
     apply it (create/update the cluster, extension, namespace, instance types; attach)."""
+    from azml2aks.aks.infraspec import load_infra
     from azml2aks.backends.azure.client import make_credential
     from azml2aks.backends.azure.infra import AksInfra
-    from azml2aks.infraspec import load_infra
 
     infra = AksInfra(load_infra(path), make_credential(), source=str(path))
     return infra.up() if apply else infra.plan()

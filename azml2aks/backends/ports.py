@@ -35,6 +35,7 @@ from azml2aks.events import EventSink, ignore_event
 from azml2aks.rollout.traffic import Traffic
 
 if TYPE_CHECKING:
+    from azml2aks.aks.findings import DoctorReport
     from azml2aks.config.specs import (
         AutoMLJobSpec,
         ComputeSpec,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
         EnvironmentSpec,
         ModelSpec,
     )
-    from azml2aks.findings import DoctorReport
     from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
 
 #: Azure ML job statuses (azure-ai-ml's JobStatus); the SDK treats NotResponding and Paused as terminal.
@@ -216,7 +216,7 @@ class Computes(Protocol):
     def doctor(self, spec: ComputeSpec, deployment: DeploymentSpec | None = None, *,
                require_cluster_access: bool = False) -> DoctorReport:
         """One finding per preflight check of the cluster, its extension and the compute
-        (azml2aks.doctor); ``deployment`` sizes the capacity and instance-type checks."""
+        (azml2aks.aks.doctor); ``deployment`` sizes the capacity and instance-type checks."""
 
 
 @runtime_checkable

@@ -5,8 +5,8 @@ import dataclasses
 
 import pytest
 
+from azml2aks.aks.doctor import Target
 from azml2aks.backends.azure.compute import AksCompute
-from azml2aks.doctor import Target
 from tests.fakes.k8s import FakeKubernetes
 
 #: extension settings of a production-like install: HTTPS through a TLS secret

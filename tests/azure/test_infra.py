@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from azml2aks.aks.infraspec import parse_infra
 from azml2aks.backends.azure.infra import AksInfra
 from azml2aks.errors import BackendError, ConfigError
-from azml2aks.infraspec import parse_infra
 from tests.fakes.k8s import FakeKubernetes
 
 SPEC = """\

@@ -27,6 +27,7 @@ from azml2aks.errors import ConfigError
 from azml2aks.events import EventSink, ignore_event
 
 if TYPE_CHECKING:
+    from azml2aks.aks.findings import DoctorReport
     from azml2aks.backends.azure.endpoints import AzureEndpoints
     from azml2aks.backends.ports import (
         Credentials,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
         EndpointState,
     )
     from azml2aks.config.specs import ComputeSpec, DeploymentSpec, EndpointSpec
-    from azml2aks.findings import DoctorReport
     from azml2aks.results import AttachResult
     from azml2aks.rollout.traffic import Traffic
 
@@ -122,8 +122,8 @@ class AzureBackend(AzureJobs, AzureModels, AzureEnvironments):
 
     # --- Computes --------------------------------------------------------------------------
     def _aks(self, spec: ComputeSpec, deployment: DeploymentSpec | None = None):
+        from azml2aks.aks.findings import Target
         from azml2aks.backends.azure.compute import AksCompute
-        from azml2aks.findings import Target
 
         ws = self.config.workspace
         target = Target.from_specs(spec, deployment, resource_group=ws.resource_group, workspace=ws.name)

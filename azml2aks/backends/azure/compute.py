@@ -5,7 +5,7 @@ extensions and the ``Microsoft.KubernetesConfiguration`` registration (raw ARM t
 :func:`client.arm_request`), the workspace's compute and region (``MLClient``), the supported
 Kubernetes versions, and, through the cluster user kubeconfig, the namespace, instance type and
 inference router (:mod:`incluster`) — and leaves every judgement to the pure
-:func:`azml2aks.doctor.judge`. Reads are bounded: few retries, connect/read timeouts in seconds.
+:func:`azml2aks.aks.doctor.judge`. Reads are bounded: few retries, connect/read timeouts in seconds.
 
 ``attach`` runs the doctor first and refuses on a failed blocking check; an existing compute
 of the same name pointing at this cluster is left alone (no PUT), one pointing elsewhere is an
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from azml2aks import doctor as D
+from azml2aks.aks import doctor as D
 from azml2aks.backends.azure import client as C
 from azml2aks.errors import Azml2aksError, ConfigError
 

@@ -1,7 +1,7 @@
 """``azml2aks infra plan|up``: bring an environment's AKS side to its ``infra/<env>.yaml``.
 
 Reads what Azure holds (provider registration, managed cluster, AzureML extension, what the
-API server shows, the workspace's compute), asks the pure :func:`azml2aks.infraplan.plan` what
+API server shows, the workspace's compute), asks the pure :func:`azml2aks.aks.infraplan.plan` what
 differs, and — for ``up`` only — applies it in order: register ``Microsoft.KubernetesConfiguration``;
 create or update the cluster (``ContainerServiceClient.managed_clusters.begin_create_or_update``);
 create (PUT) or update (PATCH) the extension through the Kubernetes configuration REST API and
@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from azml2aks import doctor as D
-from azml2aks import infraplan as P
+from azml2aks.aks import doctor as D
+from azml2aks.aks import infraplan as P
+from azml2aks.aks.infraspec import AZUREML_EXTENSION_TYPE, InfraSpec, cluster_body, extension_body
 from azml2aks.backends.azure import client as C
 from azml2aks.backends.azure.compute import EXTENSIONS_API, K8S_CONFIG, PROVIDERS_API, AksCompute
 from azml2aks.errors import Azml2aksError, BackendError
-from azml2aks.infraspec import AZUREML_EXTENSION_TYPE, InfraSpec, cluster_body, extension_body
 from azml2aks.retry import Poller
 
 logger = logging.getLogger(__name__)

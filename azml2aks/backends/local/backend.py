@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from azml2aks import processes
+from azml2aks.aks.findings import DoctorReport, Finding
 from azml2aks.backends.local import jobs, registry
 from azml2aks.backends.local.endpoints import LocalEndpoints
 from azml2aks.backends.local.tail import JsonLinesTail
@@ -30,7 +31,6 @@ from azml2aks.config.specs import (
 )
 from azml2aks.errors import BackendError
 from azml2aks.events import EventSink, ignore_event
-from azml2aks.findings import DoctorReport, Finding
 from azml2aks.results import AttachResult, ChildRun, ModelVersion, TrainResult
 from azml2aks.retry import Poller
 

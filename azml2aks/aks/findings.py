@@ -1,7 +1,7 @@
 """What the AKS doctor looks at and what it says, pure: frozen facts, the target, findings.
 
 :mod:`azml2aks.backends.azure.compute` reads the facts from ARM and the cluster's API server
-into these dataclasses; :func:`azml2aks.doctor.judge` turns them into :class:`Finding` s, one
+into these dataclasses; :func:`azml2aks.aks.doctor.judge` turns them into :class:`Finding` s, one
 per check; :class:`DoctorReport` is the result ``azml2aks doctor`` prints (``to_dict`` for
 ``--output json``). Nothing here does I/O.
 """

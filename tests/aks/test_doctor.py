@@ -5,8 +5,8 @@ import dataclasses
 
 import pytest
 
-from azml2aks import doctor as D
-from azml2aks.capacity import cpu_cores, memory_gib, vm_size
+from azml2aks.aks import doctor as D
+from azml2aks.aks.capacity import cpu_cores, memory_gib, vm_size
 
 TARGET = D.Target(subscription_id="sub", resource_group="rg-ml", workspace="ml-ws", compute="aks",
                   cluster="aks-ml", cluster_resource_group="rg-aks", namespace="azureml",

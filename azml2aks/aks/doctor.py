@@ -2,7 +2,7 @@
 
 ``backends/azure/compute.py`` reads the facts (ARM: cluster, extensions, provider, compute,
 workspace, supported versions; inside the cluster: namespace, instance type, router service)
-into the frozen dataclasses of :mod:`azml2aks.findings` (re-exported here) and hands them to
+into the frozen dataclasses of :mod:`azml2aks.aks.findings` (re-exported here) and hands them to
 :func:`judge`, which does no I/O. Each
 :class:`Finding` says pass / warn / fail, what was found, and the remedy as the ``az`` command
 or setting that fixes it. A fail means a deploy would fail; a warn means it may work but
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from azml2aks.capacity import cpu_cores, memory_gib, vm_size
-from azml2aks.findings import (  # noqa: F401 - re-exported: `doctor.Target`, `doctor.Facts`, ...
+from azml2aks.aks.capacity import cpu_cores, memory_gib, vm_size
+from azml2aks.aks.findings import (  # noqa: F401 - re-exported: `doctor.Target`, `doctor.Facts`, ...
     AZUREML_EXTENSION,
     BLOCKS_ATTACH,
     BUILTIN_DEFAULT,

@@ -2,7 +2,7 @@
 
 :func:`plan` compares observed state (ARM JSON of the cluster and the AzureML extension, the
 provider registration, what the cluster's API server shows, the workspace's compute) with an
-:class:`~azml2aks.infraspec.InfraSpec` and returns one :class:`Change` per resource, in the
+:class:`~azml2aks.aks.infraspec.InfraSpec` and returns one :class:`Change` per resource, in the
 order ``infra up`` applies them. :func:`cluster_update_body` renders the PUT for a drifted
 cluster without dropping what the spec does not manage (other pools, network profile, tags).
 Fields the spec manages: identity, local accounts, OIDC issuer, workload identity, authorized
@@ -16,14 +16,14 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from azml2aks.errors import ConfigError
-from azml2aks.infraspec import (
+from azml2aks.aks.infraspec import (
     AZUREML_EXTENSION_TYPE,
     InfraSpec,
     cluster_body,
     extension_body,
     pool_body,
 )
+from azml2aks.errors import ConfigError
 
 Action = Literal["create", "update", "register", "attach", "none", "unknown"]
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from azml2aks import infraplan as P
+from azml2aks.aks import infraplan as P
+from azml2aks.aks.infraspec import cluster_body, extension_body, load_infra, parse_infra
 from azml2aks.errors import ConfigError
-from azml2aks.infraspec import cluster_body, extension_body, load_infra, parse_infra
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SPEC = """\
 subscription_id: sub
 resource_group: rg-aks
