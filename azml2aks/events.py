@@ -21,3 +21,16 @@ EventSink = Callable[[Event], None]
 
 def ignore_event(event: Event) -> None:
     """The default event sink: drops every event."""
+
+
+def number(value: Any) -> str:
+    """A figure for a human line: ``-`` for None, ``1000`` (never ``1e+03``), ``12.5``, ``0.912``."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    if abs(value) >= 100:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if abs(value) >= 0.001 else f"{value:.2e}"

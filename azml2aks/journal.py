@@ -65,13 +65,31 @@ class Journal:
         journal.save()
         return journal
 
+    @property
+    def backend(self) -> str | None:
+        return self.data.get("backend")
+
     @classmethod
-    def latest(cls, workdir: Path) -> Journal | None:
+    def latest(cls, workdir: Path, *, backend: str | None = None) -> Journal | None:
+        """The latest run; with ``backend``, the latest run of that backend (a journal written
+        by one backend is never continued by the other: its jobs and models live elsewhere)."""
         pointer = workdir / "runs" / "LATEST"
-        if not pointer.exists():
-            return None
-        path = workdir / "runs" / pointer.read_text().strip() / "journal.json"
-        return cls(path) if path.exists() else None
+        if pointer.exists():
+            path = workdir / "runs" / pointer.read_text().strip() / "journal.json"
+            journal = cls(path) if path.exists() else None
+            if journal is not None and (backend is None or journal.backend == backend):
+                return journal
+        return next(iter(cls.runs(workdir, backend=backend)), None) if backend else None
+
+    @classmethod
+    def runs(cls, workdir: Path, *, backend: str | None = None) -> list[Journal]:
+        """Every run of ``backend`` (all when None), newest first."""
+        return [j for j in reversed(cls.all(workdir)) if backend is None or j.backend == backend]
+
+    @classmethod
+    def find(cls, workdir: Path, stage: str, *, backend: str) -> Journal | None:
+        """The newest run of ``backend`` that finished ``stage`` (an interrupted run has not)."""
+        return next((j for j in cls.runs(workdir, backend=backend) if j.stage(stage)), None)
 
     @classmethod
     def load(cls, workdir: Path, run_id: str | None = None) -> Journal:

@@ -7,6 +7,7 @@ that compute a metric on predictions live in :mod:`azml2aks.scorers` (numpy, laz
 from __future__ import annotations
 
 import difflib
+import re
 
 CLASSIFICATION_METRICS = (
     "accuracy",
@@ -88,3 +89,34 @@ def closest(word: str, choices) -> str | None:
     lowered = {c.lower(): c for c in choices}
     found = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[found[0]] if found else None
+
+
+def snake_case(name: str) -> str:
+    """The azure-ai-ml YAML spelling of an enum value: ``XGBoostRegressor`` -> ``xg_boost_regressor``.
+
+    The same two substitutions as the SDK's ``camel_to_snake``; its YAML schema compares
+    ``snake_case(given)`` with ``snake_case(allowed)``, so ``LightGBM``, ``light_gbm`` and
+    ``LIGHT_GBM`` are one name.
+    """
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def canonical(name: str, choices) -> str | None:
+    """The enum value in ``choices`` that ``name`` spells (SDK snake_case or any case), or None."""
+    if not isinstance(name, str):
+        return None
+    for choice in choices:
+        if snake_case(name) == snake_case(choice) or name.lower() == choice.lower():
+            return choice
+    return None
+
+
+def canonical_algorithm(name: str, task: str) -> str | None:
+    """The Azure algorithm name (``LightGBM``) that ``name`` spells for ``task``, or None."""
+    return canonical(name, ALGORITHMS[task])
+
+
+def algorithm_task(name: str) -> str | None:
+    """The first task that knows ``name`` (for 'it is a classification algorithm' hints)."""
+    return next((task for task in ALGORITHMS if canonical_algorithm(name, task)), None)

@@ -20,7 +20,7 @@ from azml2aks.backends import get_backend
 from azml2aks.backends.ports import Backend, JobState
 from azml2aks.config import PipelineConfig, specs
 from azml2aks.config.loader import load_config
-from azml2aks.errors import Azml2aksError, ConfigError, GateError, NotFoundError
+from azml2aks.errors import Azml2aksError, ConfigError, GateError, NotFoundError, UnsupportedError
 from azml2aks.events import EventSink, ignore_event
 from azml2aks.journal import Journal
 from azml2aks.lineage import lineage_tags
@@ -51,6 +51,10 @@ def _stage(name: str, *, new_run: bool = False):
                 self.journal.fail(name, e.to_dict())
                 self.on_event({"event": "stage", "stage": name, "status": "failed", "error": e.to_dict()})
                 raise
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: not finished, so --resume runs it again
+                self.journal.fail(name, {"error": "Interrupted", "message": "interrupted (Ctrl-C or SIGTERM)",
+                                         "hint": None})
+                raise
 
         return run_stage
 
@@ -69,7 +73,7 @@ class Pipeline:
         self.path = path
         self.base_dir = path.parent
         wd = Path(workdir) if workdir else Path(os.environ.get("AZML2AKS_WORKDIR") or config.local.workdir)
-        self.workdir = (wd if wd.is_absolute() else self.base_dir / wd).resolve()
+        self.workdir = usable_workdir((wd if wd.is_absolute() else self.base_dir / wd).resolve())
         self.on_event = on_event
         if backend is None or isinstance(backend, str):
             self.backend_name = backend or config.workspace.default_backend()
@@ -84,7 +88,7 @@ class Pipeline:
     def journal(self) -> Journal:
         """The latest run's journal (reading it writes nothing; a first record starts one)."""
         if self._journal is None:
-            self._journal = Journal.latest(self.workdir) or Journal.new(
+            self._journal = Journal.latest(self.workdir, backend=self.backend_name) or Journal.new(
                 self.workdir, pipeline=str(self.path), backend=self.backend_name)
         return self._journal
 
@@ -127,7 +131,8 @@ class Pipeline:
     def register(self, job: TrainResult | str | None = None, *, force: bool = False) -> ModelVersion:
         """Register the best child run of ``job`` (default: the latest trained job)."""
         if job is None:
-            job = self._journal_value("train", "job_name", "a trained job (run `azml2aks train` first)")
+            job = self._journal_value("train", "job_name", "finished train",
+                                      hint=f"run `azml2aks train {self.path.name}` first, or pass --job JOB")
         result = self.backend.get_job(job) if isinstance(job, str) else job
         if result.status != "Completed":
             raise GateError(f"job {result.job_name} is {result.status}, not Completed; nothing registered",
@@ -181,19 +186,32 @@ class Pipeline:
         return self.backend.list_models(self.config.model_name)
 
     def resolve_model(self, ref: str | None = None) -> ModelVersion:
-        """``NAME:VERSION``, ``NAME@alias``, ``NAME`` (latest), or the latest registered in this run."""
+        """``NAME:VERSION``, ``NAME@alias`` (``@latest``: the newest), ``NAME`` (latest); by default
+        ``deployment.model`` when it names a registered model, else the latest registered in this run."""
+        if ref is None and self.config.deployment.model is not None:
+            ref = specs.asset_override(self.config.deployment.model)
+            if ref is None:
+                raise UnsupportedError(
+                    "deployment.model is an inline model folder, not a registered model",
+                    hint="`azml2aks package PIPELINE` packages that folder (deploy then serves the package); to "
+                    "name a registered model write deployment.model: azureml:<name>:<version>")
         if ref is None:
-            stage = self.journal.stage("register")
+            stage = self.stage_result("register")
             if stage:
                 return self.backend.get_model(stage["result"]["name"], stage["result"]["version"])
             return self.backend.get_model(self.config.model_name)
         if "@" in ref:
             name, alias = ref.split("@", 1)
-            return self.backend.get_model(name, alias=alias)
+            return self.backend.get_model(name) if alias == "latest" else self.backend.get_model(name, alias=alias)
         name, _, version = ref.partition(":")
         return self.backend.get_model(name, version or None)
 
     # --- package -----------------------------------------------------------------------------
+    @property
+    def build_dir(self) -> Path:
+        """Where packages are written: under the work dir, so two work dirs never share one."""
+        return self.workdir / "build"
+
     @_stage("package")
     def package(self, model: ModelVersion | str | None = None, *, contract: bool = True,
                 model_path: str | Path | None = None) -> PackageResult:
@@ -204,7 +222,10 @@ class Pipeline:
         """
         from azml2aks.packaging.writer import model_from_folder, package_model
 
-        build = self.base_dir / "build"
+        build = self.build_dir
+        inline = getattr(self.config.deployment.model, "path", None)
+        if model is None and model_path is None and inline:  # deployment.model: {path: ...}
+            model_path = Path(inline) if Path(inline).is_absolute() else self.base_dir / inline
         if model_path is not None:
             if model is not None:
                 raise ConfigError("give a registered model or --model-path, not both")
@@ -212,7 +233,8 @@ class Pipeline:
         else:
             mv = model if isinstance(model, ModelVersion) else self.resolve_model(model)
             model_dir = self.backend.download_model(mv, build / f"{mv.name}-{mv.version}")
-        result = package_model(self.config, mv, model_dir, build, run_contract=contract, on_event=self.on_event)
+        result = package_model(self.config, mv, model_dir, build, run_contract=contract, on_event=self.on_event,
+                               base_dir=self.base_dir)
         env = self.backend.register_environment(
             specs.environment_spec(self.config, Path(result.directory) / "conda.yaml", result.fingerprint))
         result = dataclasses.replace(result, environment_name=env.name, environment_version=env.version,
@@ -247,7 +269,7 @@ class Pipeline:
         from azml2aks.rollout import driver as D
 
         if package is None and not dry_run:
-            stage = self.journal.stage("package")
+            stage = self.stage_result("package")
             if stage is None:
                 package = self.package()
             else:
@@ -269,11 +291,13 @@ class Pipeline:
 
         return V.status(self)
 
-    def set_traffic(self, traffic: dict[str, int] | list[str], *, wait_lock: float = 0) -> dict[str, Any]:
-        """Set the live split (``{"blue": 90, "green": 10}`` or ``["blue=90", "green=10"]``)."""
+    def set_traffic(self, traffic: dict[str, int] | list[str], *, wait_lock: float = 0,
+                    allow_empty: bool = False) -> dict[str, Any]:
+        """Set the live split (``{"blue": 90, "green": 10}`` or ``["blue=90", "green=10"]``);
+        0 % everywhere on a live endpoint only with ``allow_empty``."""
         from azml2aks.rollout import verbs as V
 
-        return V.set_traffic(self, traffic, wait_lock=wait_lock)
+        return V.set_traffic(self, traffic, wait_lock=wait_lock, allow_empty=allow_empty)
 
     def promote(self, colour: str | None = None, *, wait_lock: float = 0) -> dict[str, Any]:
         """Give ``colour`` (default: the new colour of a split in progress) 100 %."""
@@ -352,7 +376,9 @@ class Pipeline:
         wanted = STAGES[first:last + 1]
         done = {s for s in STAGES if self.journal.stage(s)} if resume else set()
         todo = [s for s in wanted if s not in done]
-        out: dict[str, Any] = {}
+        # the resumed stages' results from the journal, so `--resume` with nothing left to do
+        # still answers with every stage of the slice
+        out: dict[str, Any] = {s: self.journal.stage(s)["result"] for s in wanted if s in done}
         if dry_run:
             return {"deploy": self.deploy(dry_run=True).to_dict()}
         job = model = package = None
@@ -364,11 +390,9 @@ class Pipeline:
             out["register"] = model.to_dict()
             alias = self.config.model.alias
             if alias not in model.aliases and "deploy" in wanted:
-                self.on_event({"event": "warning", "message": f"{model.ref} does not beat the {alias} "
-                               f"({model.metric_name}={model.metric_value:.4f}); it is rolled out anyway and "
-                               "the rollout gates decide"})
-        if "package" in todo:
-            package = self.package(model)
+                self.on_event({"event": "warning", "message": self._not_champion(model, alias)})
+        if "package" in todo:  # deployment.model, when set, is what gets packaged
+            package = self.package(None if self.config.deployment.model is not None else model)
             out["package"] = package.to_dict()
         if "attach" in todo:
             out["attach"] = self.attach().to_dict()
@@ -376,13 +400,39 @@ class Pipeline:
             interrupted = resume and (self.journal.progress("rollout") or {}).get("status") in ("running", "interrupted")
             out["deploy"] = self.deploy(package, resume=bool(interrupted), wait_lock=wait_lock).to_dict()
         out["run_id"] = self.journal.run_id
-        return out
+        if done & set(wanted):
+            out["resumed"] = [s for s in wanted if s in done]
+        return {**{s: out[s] for s in STAGES if s in out}, **{k: v for k, v in out.items() if k not in STAGES}}
+
+    def _not_champion(self, model: ModelVersion, alias: str) -> str:
+        """'wine-model:4 (accuracy=0.9100) does not beat the champion wine-model:3 (accuracy=0.9400)'."""
+        try:
+            champion = self.backend.get_model(model.name, alias=alias)
+        except NotFoundError:
+            champion = None
+
+        def score(m: ModelVersion) -> str:
+            return f"{m.metric_name}={m.metric_value:.4f}" if m.metric_value is not None else "no metric"
+
+        held = f" {champion.ref} ({score(champion)})" if champion is not None else ""
+        return (f"{model.ref} ({score(model)}) does not beat the {alias}{held}; it is rolled out anyway "
+                "and the rollout gates decide")
+
+    def stage_result(self, stage: str) -> dict | None:
+        """``stage``'s last result in the latest run (also while it runs again: ``wait`` re-enters
+        ``train``), else in the newest earlier run of this backend that finished it (an
+        interrupted train leaves the previous job usable)."""
+        found = self.journal.entry(stage) or {}
+        if "result" in found:
+            return found
+        earlier = Journal.find(self.workdir, stage, backend=self.backend_name)
+        return earlier.stage(stage) if earlier is not None else None
 
     def _journal_value(self, stage: str, key: str, what: str, *, hint: str | None = None) -> Any:
-        # the stage's last result, also while the stage runs again (``wait`` re-enters ``train``)
-        found = self.journal.entry(stage) or {}
-        if "result" not in found:
-            raise NotFoundError(f"no {what} recorded in the work dir {self.workdir}", hint=hint)
+        found = self.stage_result(stage)
+        if not found:
+            raise NotFoundError(f"no {what} recorded in the work dir {self.workdir} (backend {self.backend_name})",
+                                hint=hint)
         return found["result"][key]
 
 
@@ -390,6 +440,23 @@ def _stage(name: str, option: str) -> str:
     if name not in STAGES:
         raise ConfigError(f"{option} {name!r} is not a stage", hint=f"use one of {', '.join(STAGES)}")
     return name
+
+
+def usable_workdir(path: Path) -> Path:
+    """``path`` when it is, or can become, a work dir: a :class:`ConfigError` naming it when it
+    is a file, or when what would hold it is a file or cannot be written. Creates nothing
+    (reading never writes; the first record makes the folder)."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"work dir {path} is a file, not a folder",
+                          hint="pass --workdir a folder (or set local.workdir), or move the file away")
+    parent = path
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent != path and (not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK)):
+        what = "is a file" if not parent.is_dir() else "cannot be written"
+        raise ConfigError(f"cannot create the work dir {path}: {parent} {what}",
+                          hint="pass --workdir a folder you can write to (or set local.workdir)")
+    return path
 
 
 def load_pipeline(path: str | os.PathLike, *, backend: str | Backend | None = None,

@@ -37,6 +37,12 @@ LOOPBACK = "127.0.0.1"
 _POLL_SECONDS = 0.1
 
 
+def sigterm_interrupts() -> None:
+    """Make SIGTERM raise KeyboardInterrupt in the main thread, so the cleanup that runs on
+    Ctrl-C (restore the split, stop a half-created colour, mark a job Canceled) runs for it too."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def spawn(
     argv: Sequence[str],
     *,
@@ -185,6 +191,17 @@ def log_tail(path: str | os.PathLike, lines: int = 40) -> str:
             return "".join(deque(f, maxlen=lines)).rstrip("\n")
     except OSError:
         return ""
+
+
+def port_in_use(port: int) -> bool:
+    """True when something listens on 127.0.0.1:``port`` (binding as the router does fails)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((LOOPBACK, port))
+        except OSError:
+            return True
+    return False
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -84,12 +84,13 @@ def server_argv(port: int, workers: int) -> list[str]:
 
 
 def server_env(
-    package_dir: Path, model_dir: Path, extra_env: Mapping[str, str] | None = None
+    package_dir: Path, model_dir: Path, extra_env: Mapping[str, str] | None = None, *,
+    entry_script: str = ENTRY_SCRIPT,
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "AML_"))}
     env.update(
         {
-            "AZUREML_ENTRY_SCRIPT": str(package_dir / ENTRY_SCRIPT),
+            "AZUREML_ENTRY_SCRIPT": str(package_dir / entry_script),
             "AML_APP_ROOT": str(package_dir),
             "AZUREML_MODEL_DIR": str(model_dir),
             "AML_APP_INSIGHTS_ENABLED": "false",
@@ -111,27 +112,37 @@ def start_inference_server(
     log_path: str | os.PathLike,
     startup_timeout: float = 60,
     extra_env: Mapping[str, str] | None = None,
+    on_spawned: Callable[[InferenceServer], None] | None = None,
+    memory_limit: str | None = None,
+    entry_script: str = ENTRY_SCRIPT,
 ) -> InferenceServer:
     """Start the inference server for ``package_dir`` (holding score.py) and wait until GET /
     answers 200.
 
     ``port=0`` picks a free port. Raises BackendError with the log tail when the server
     exits or does not come up within ``startup_timeout`` seconds; the process is stopped
-    in that case.
+    in that case. ``on_spawned`` gets the server as soon as its process exists (before the
+    wait), so a caller can record the pid first; interrupted while waiting, the server is
+    stopped before the interrupt goes on. ``memory_limit`` (a Kubernetes quantity such as
+    ``2Gi``) runs the server under :mod:`azml2aks.memwatch`, killed like an OOM-killed pod when
+    its processes' resident memory goes over it.
     """
     package = Path(package_dir).resolve()
     model = Path(model_dir).resolve()
-    if not (package / ENTRY_SCRIPT).is_file():
+    if not (package / entry_script).is_file():
         raise BackendError(
-            f"no {ENTRY_SCRIPT} in {package}", hint="run `azml2aks package` to generate it"
+            f"no {entry_script} in {package}", hint="run `azml2aks package` to generate it"
         )
     if not model.is_dir():
         raise BackendError(f"model folder {model} does not exist")
     port = port or processes.free_port()
     log = Path(log_path)
+    argv = server_argv(port, workers)
+    if memory_limit:
+        argv = [sys.executable, "-m", "azml2aks.memwatch", "--limit", str(memory_limit), "--", *argv]
     pid = processes.spawn(
-        server_argv(port, workers),
-        env=server_env(package, model, extra_env),
+        argv,
+        env=server_env(package, model, extra_env, entry_script=entry_script),
         log_path=log,
         cwd=package,
     )
@@ -139,7 +150,12 @@ def start_inference_server(
         pid=pid, port=port, url=f"http://{processes.LOOPBACK}:{port}", log_path=str(log)
     )
     try:
+        if on_spawned is not None:
+            on_spawned(server)
         processes.wait_http(server.url + "/", timeout=startup_timeout, pid=pid, log_path=log)
+    except KeyboardInterrupt:
+        server.stop(timeout=5)
+        raise
     except BackendError as e:
         server.stop(timeout=5)
         raise BackendError(

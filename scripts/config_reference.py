@@ -21,7 +21,7 @@ START, END = "<!-- reference:start -->", "<!-- reference:end -->"
 
 def _type(annotation) -> str:
     text = str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
-    return text.replace("azml2aks.config.model.", "").replace("azml2aks.config.", "").replace("NoneType", "None").replace("|", "\\|")
+    return text.replace("azml2aks.config.model.", "").replace("azml2aks.config.automl.", "").replace("azml2aks.config.", "").replace("NoneType", "None").replace("|", "\\|")
 
 
 def _default(field) -> str:

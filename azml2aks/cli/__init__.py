@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from azml2aks.cli import endpoint, reports, stages  # noqa: F401 - importing them registers the verbs
@@ -53,21 +54,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sigterm_interrupts() -> None:
+    """SIGTERM (a cancelled CI job, `kill`) takes the Ctrl-C path: the split is restored, a
+    half-created colour stopped, a job marked Canceled."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cmd: Command = args._command
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    _sigterm_interrupts()
     try:
-        result = cmd.func(args)
-    except Azml2aksError as e:
-        return report_error(e, args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    if args.output == "json":
-        print(json.dumps(to_jsonable(result), indent=2, default=str))
-    else:
-        print((cmd.render or render_default)(result))
-    return getattr(args, "exit_code", 0)  # a verb whose result is a verdict (doctor) sets it
+        try:
+            result = cmd.func(args)
+        except Azml2aksError as e:
+            return report_error(e, args)
+        except BrokenPipeError:
+            raise
+        except OSError as e:  # a file system refusal nothing above named: one line, never a traceback
+            from azml2aks.errors import BackendError
+
+            where = f": {e.filename}" if e.filename else ""
+            return report_error(BackendError(f"{e.strerror or e}{where}",
+                                             hint="check the path and its permissions (and --workdir)"), args)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        if args.output == "json":
+            print(json.dumps(to_jsonable(result), indent=2, default=str))
+        else:
+            print((cmd.render or render_default)(result))
+        sys.stdout.flush()
+        return getattr(args, "exit_code", 0)  # a verb whose result is a verdict (doctor) sets it
+    except BrokenPipeError:
+        # the reader left (`azml2aks status | head -1`): what it read was complete; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return 0
 

@@ -38,7 +38,10 @@ def _status_render(d: dict) -> str:
     lines = [f"endpoint {d['name']} ({d['provisioning_state']}): {d['scoring_uri']}",
              f"traffic: {_short(d['traffic']) or 'none'}"]
     for colour, h in (d.get("health") or {}).items():
-        lines.append(f"  {colour}: {h['status']}, {'up' if h['alive'] else 'down'}, model {h['model']}, port {h['port']}")
+        parts = [h["status"], "up" if h["alive"] else "down"]
+        parts += [f"model {h['model']}"] if h.get("model") else []
+        parts += [f"port {h['port']}"] if h.get("port") else []
+        lines.append(f"  {colour}: {', '.join(parts)}")
     return "\n".join(lines)
 
 
@@ -55,10 +58,12 @@ def _traffic_render(d: dict) -> str:
 
 @command("traffic", help="Set the live split by hand (colours not named go to 0; must sum to 100).",
          example="azml2aks traffic examples/wine-classification/pipeline.yaml blue=90 green=10",
-         configure=lambda p: (p.add_argument("assignments", nargs="+", metavar="COLOUR=PERCENT"), _wait_lock_arg(p)),
+         configure=lambda p: (p.add_argument("assignments", nargs="+", metavar="COLOUR=PERCENT"), _wait_lock_arg(p),
+                              p.add_argument("--allow-empty", action="store_true",
+                                             help="allow 0 %% everywhere on a live endpoint (takes it down)")),
          render=_traffic_render)
 def cmd_traffic(args):
-    return open_pipeline(args).set_traffic(args.assignments, wait_lock=args.wait_lock)
+    return open_pipeline(args).set_traffic(args.assignments, wait_lock=args.wait_lock, allow_empty=args.allow_empty)
 
 
 def _colour_arg(p):

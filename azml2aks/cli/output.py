@@ -14,6 +14,7 @@ from typing import Any
 
 from azml2aks.cli import ci as ci_syntax
 from azml2aks.errors import Azml2aksError
+from azml2aks.events import number
 
 
 def in_ci() -> str | None:
@@ -107,15 +108,16 @@ def render_default(result: Any) -> str:
         return "\n".join(f"{k}: {_short(v)}" for k, v in data.items() if v not in (None, {}, [], ()))
     if isinstance(data, list):
         return "\n".join(render_default(item) + "\n" for item in data).rstrip()
-    return str(data)
+    return number(data)
 
 
 def _short(value: Any) -> str:
+    """A value on one line for humans: no Python ``None``, no ``1e+03``."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        return ", ".join(f"{k}={_short(v)}" for k, v in value.items() if v is not None)
     if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value))
-    return str(value)
+        return ", ".join(_short(v) for v in value if v is not None)
+    return number(value)
 
 
 def report_error(error: Azml2aksError, args: argparse.Namespace) -> int:

@@ -89,7 +89,9 @@ def _model_render(m) -> str:
     d = to_jsonable(m)
     alias = f" [{', '.join(d['aliases'])}]" if d.get("aliases") else ""
     value = f"{d['metric_name']}={d['metric_value']:.4f}" if d.get("metric_value") is not None else ""
-    return f"{d['name']}:{d['version']}{alias}  {value}  child run {d['run_id']}  job {d['job_name']}"
+    lineage = [f"child run {d['run_id']}"] if d.get("run_id") else []
+    lineage += [f"job {d['job_name']}"] if d.get("job_name") else []
+    return "  ".join(part for part in (f"{d['name']}:{d['version']}{alias}", value, *lineage) if part)
 
 
 @command("register", help="Register the best child run of the job, gated on model.min_metric.",
@@ -242,6 +244,8 @@ def _run_render(out: dict) -> str:
         lines.append(f"attach:   {out['attach']['compute']} ({out['attach']['status']})")
     if "deploy" in out:
         lines.append("deploy:   " + render_deploy(out["deploy"]).replace("\n", "\n          "))
+    if out.get("resumed"):
+        lines.append(f"resumed:  {', '.join(out['resumed'])} (finished earlier in this run; results from its journal)")
     if "run_id" in out:
         lines.append(f"run id:   {out['run_id']} (journal under the work dir's runs/)")
     return "\n".join(lines)

@@ -1,22 +1,32 @@
-"""pipeline.yaml: the pydantic model (:mod:`.model`), the reader (:mod:`.loader`: YAML with
+"""pipeline.yaml: the pydantic model (:mod:`.model`, with the ``automl`` section in
+:mod:`.automl` and the shared base in :mod:`.base`), the reader (:mod:`.loader`: YAML with
 lines, ``${VAR}``, errors naming file, path and line) and the pure mapping from config to
 resource specs (:mod:`.specs`). The model's classes are re-exported here."""
 
+from azml2aks.config.automl import (
+    AutoMLSettings,
+    ColumnTransformer,
+    DataInput,
+    Featurization,
+    Forecasting,
+    JobResources,
+    Limits,
+    StackEnsembleSettings,
+    Training,
+)
+from azml2aks.config.base import NAME_RE, Section, check_azure_name
 from azml2aks.config.model import (
     CPU_RE,
     MEMORY_RE,
-    NAME_RE,
-    AutoMLSettings,
+    CodeConfiguration,
     ComputeSettings,
-    DataInput,
     DeploymentSettings,
     EndpointSettings,
+    EnvironmentAsset,
     EnvironmentSettings,
-    Featurization,
-    Forecasting,
     Gates,
-    Limits,
     LocalSettings,
+    ModelAsset,
     ModelSettings,
     PipelineConfig,
     Probe,
@@ -26,16 +36,13 @@ from azml2aks.config.model import (
     RolloutSettings,
     ScaleSettings,
     ScoringSettings,
-    Section,
-    Training,
     WorkspaceSettings,
-    check_azure_name,
 )
 
 __all__ = [
-    "CPU_RE", "MEMORY_RE", "NAME_RE", "AutoMLSettings", "ComputeSettings", "DataInput", "DeploymentSettings",
-    "EndpointSettings", "EnvironmentSettings", "Featurization", "Forecasting", "Gates", "Limits",
-    "LocalSettings", "ModelSettings", "PipelineConfig", "Probe", "RequestSettings", "Resources",
-    "ResourceSpec", "RolloutSettings", "ScaleSettings", "ScoringSettings", "Section", "Training",
-    "WorkspaceSettings", "check_azure_name",
+    "CPU_RE", "MEMORY_RE", "NAME_RE", "AutoMLSettings", "CodeConfiguration", "ColumnTransformer", "ComputeSettings",
+    "DataInput", "DeploymentSettings", "EndpointSettings", "EnvironmentAsset", "EnvironmentSettings", "Featurization",
+    "Forecasting", "Gates", "JobResources", "Limits", "LocalSettings", "ModelAsset", "ModelSettings", "PipelineConfig",
+    "Probe", "RequestSettings", "Resources", "ResourceSpec", "RolloutSettings", "ScaleSettings", "ScoringSettings",
+    "Section", "StackEnsembleSettings", "Training", "WorkspaceSettings", "check_azure_name",
 ]

@@ -47,6 +47,12 @@ def _compose(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
             out = {}
             for k, v in n.value:
                 key = k.value
+                if key in out:
+                    first = lines[loc + (key,)]
+                    raise ConfigError(
+                        f"{source}:{k.start_mark.line + 1}: {_dotted(loc + (key,))} is given twice "
+                        f"(lines {first} and {k.start_mark.line + 1}); YAML would keep only the last",
+                        hint="delete or merge one of the two")
                 lines[loc + (key,)] = k.start_mark.line + 1
                 out[key] = walk(v, loc + (key,))
             return out
@@ -136,11 +142,35 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _explain(error: dict, source: str, lines: dict[Loc, int]) -> str:
-    # pydantic puts union members and validator names into loc; keep only real YAML keys/indices
-    loc: Loc = tuple(p for p in error["loc"] if isinstance(p, int) or not _looks_like_type(p))
-    where = _where(source, lines, loc)
+def _real_loc(raw: Loc, data: Any) -> Loc:
+    """``raw`` without the union members and validator names pydantic inserts: keep each part
+    that is a key or index of the data at that point (so an upper-case key such as WORKERS stays)."""
+    loc: list = []
+    node = data
+    for part in raw:
+        if isinstance(node, dict) and part in node:
+            loc.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            loc.append(part)
+            node = node[part]
+        elif not (isinstance(part, int) or _looks_like_type(part)):
+            loc.append(part)  # a key the data lacks (missing / extra): still the user's name
+            node = None
+    return tuple(loc)
+
+
+def _explain(error: dict, source: str, lines: dict[Loc, int], data: Any) -> list[str]:
+    loc = _real_loc(error["loc"], data)
     kind = error["type"]
+    if kind == "azml2aks_problems":  # several problems found by one validator, each at its own path
+        return [f"{_where(source, lines, loc + tuple(sub))}: {_dotted(loc + tuple(sub))}: {message}"
+                for sub, message in error["ctx"]["problems"]]
+    return [_explain_one(error, kind, loc, source, lines)]
+
+
+def _explain_one(error: dict, kind: str, loc: Loc, source: str, lines: dict[Loc, int]) -> str:
+    where = _where(source, lines, loc)
     if kind == "extra_forbidden":
         model = _model_at(loc)
         known = _field_names(model) if model else []
@@ -171,7 +201,7 @@ def parse_config(text: str, *, source: str = "pipeline.yaml", env: dict[str, str
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as e:
-        problems = [_explain(err, source, lines) for err in e.errors()]
+        problems = [line for err in e.errors() for line in _explain(err, source, lines, data)]
         problems = list(dict.fromkeys(problems))
         head = problems[0] if len(problems) == 1 else f"{source}: {len(problems)} problems:\n  " + "\n  ".join(problems)
         raise ConfigError(head, hint="see `azml2aks schema` or the pipeline.yaml reference in README.md") from None
@@ -180,11 +210,21 @@ def parse_config(text: str, *, source: str = "pipeline.yaml", env: dict[str, str
 def load_config(path: str | os.PathLike, *, env: dict[str, str] | None = None) -> PipelineConfig:
     """Read and validate a pipeline.yaml file."""
     p = Path(path)
+    if p.is_dir():
+        inside = next((p / n for n in ("pipeline.yaml", "pipeline.yml") if (p / n).is_file()), None)
+        raise ConfigError(f"{p} is a folder, not a pipeline.yaml file",
+                          hint=f"pass {inside}" if inside else "pass the path of your pipeline.yaml file")
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{p}: no such file", hint="pass the path of your pipeline.yaml") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot read it ({e.__class__.__name__}: {e})") from None
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read it: {e.strerror or e}", hint="check the path and its permissions") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p} is not a UTF-8 text file (byte 0x{raw[e.start]:02x} at offset {e.start}); "
+                          "is it the right file?", hint="pass the path of your pipeline.yaml") from None
+    if "\x00" in text:
+        raise ConfigError(f"{p} is a binary file, not YAML", hint="pass the path of your pipeline.yaml") from None
     return parse_config(text, source=str(p), env=env)
-

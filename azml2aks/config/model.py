@@ -11,30 +11,21 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from azml2aks import metrics as M
+from azml2aks.config.automl import (  # noqa: F401 - the automl classes are re-exported here too
+    AutoMLSettings,
+    DataInput,
+    Featurization,
+    Forecasting,
+    Limits,
+    Training,
+)
+from azml2aks.config.base import NAME_RE, Section, check_azure_name  # noqa: F401 - NAME_RE re-exported
 
-NAME_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]*[a-zA-Z0-9]$")
 MEMORY_RE = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$")
 CPU_RE = re.compile(r"^\d+(\.\d+)?m?$")
-
-
-def check_azure_name(value: str, kind: str) -> str:
-    """Azure's rule for endpoint and deployment names: 3-32 chars, letter first, no trailing dash."""
-    if not 3 <= len(value) <= 32 or not NAME_RE.match(value):
-        raise ValueError(
-            f"{kind} name {value!r} breaks Azure's naming rule: 3-32 characters, "
-            "a letter first, then letters, digits or '-', not ending with '-'"
-        )
-    return value
-
-
-class Section(BaseModel):
-    """Base of every section: unknown keys are errors (the loader adds a 'did you mean')."""
-
-    # defer_build: one schema for the whole tree on first validation, not one per section at import
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True, defer_build=True)
 
 
 class WorkspaceSettings(Section):
@@ -52,117 +43,6 @@ class WorkspaceSettings(Section):
         if self.backend:
             return self.backend
         return "azure" if self.subscription_id else "local"
-
-
-class DataInput(Section):
-    """The official ``{path, type}`` input form."""
-
-    path: str
-    type: Literal["mltable", "uri_file", "uri_folder"] = "mltable"
-
-
-class Limits(Section):
-    timeout_minutes: float | None = Field(None, gt=0, description="Whole experiment budget (minutes).")
-    trial_timeout_minutes: float | None = Field(None, gt=0, description="Per-trial budget (Azure only).")
-    max_trials: int = Field(1000, ge=1, description="Most trials to run.")
-    max_concurrent_trials: int = Field(1, ge=1, description="Trials run at once (Azure).")
-    enable_early_termination: bool = Field(True, description="Stop when the score stops improving (Azure).")
-    exit_score: float | None = Field(None, description="Stop once the primary metric reaches this (Azure).")
-    max_cores_per_trial: int | None = None
-    max_nodes: int | None = None
-
-
-class Training(Section):
-    allowed_training_algorithms: list[str] | None = Field(None, description="Azure algorithm names to try; default per task.")
-    blocked_training_algorithms: list[str] | None = Field(None, description="Azure algorithm names never to try.")
-    enable_stack_ensemble: bool = False
-    enable_vote_ensemble: bool = False
-    enable_model_explainability: bool = False
-    enable_onnx_compatible_models: bool = False
-
-
-class Featurization(Section):
-    mode: Literal["auto", "off", "custom"] = Field("auto", description="auto: impute and encode; off: numeric columns as they are.")
-    blocked_transformers: list[str] | None = None
-
-
-class Forecasting(Section):
-    time_column_name: str | None = Field(None, description="Column with each row's timestamp (required for forecasting).")
-    forecast_horizon: int | Literal["auto"] = Field(1, description="Periods ahead to forecast.")
-    time_series_id_column_names: list[str] | str | None = Field(None, description="Columns that identify a series.")
-    frequency: str | None = Field(None, description="pandas offset alias, e.g. D, H, MS.")
-    target_lags: Any = None
-    target_rolling_window_size: Any = None
-    country_or_region_for_holidays: str | None = None
-
-
-class AutoMLSettings(Section):
-    """The body of an AutoML job YAML (``type: automl``)."""
-
-    schema_: str | None = Field(None, alias="$schema")
-    type: Literal["automl"] = "automl"
-    name: str | None = None
-    display_name: str | None = None
-    description: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
-    experiment_name: str = Field("azml2aks", description="Experiment (Azure) / MLflow experiment (local).")
-    compute: str | None = Field(None, description="Azure ML compute cluster for training.")
-    task: Literal["classification", "regression", "forecasting"] = Field(description="The AutoML task.")
-    target_column_name: str = Field(description="The column to predict.")
-    primary_metric: str | None = Field(None, description="Azure's metric name; default per task.")
-    positive_label: Any = None
-    weight_column_name: str | None = None
-    training_data: str | DataInput = Field(description="CSV, Parquet or MLTable folder, `azureml:name:version`, or {path, type}.")
-    validation_data: str | DataInput | None = Field(None, description="Hold-out for model selection; default cross-validation.")
-    test_data: str | DataInput | None = Field(None, description="Labelled rows the rollout gates score against.")
-    validation_data_size: float | None = Field(None, gt=0, lt=1, description="Share of training rows held out.")
-    test_data_size: float | None = Field(None, gt=0, lt=1)
-    n_cross_validations: int | Literal["auto"] | None = Field(None, description="Folds; default decided by AutoML.")
-    log_verbosity: str | None = None
-    limits: Limits = Field(default_factory=Limits)
-    training: Training = Field(default_factory=Training)
-    featurization: Featurization = Field(default_factory=Featurization)
-    forecasting: Forecasting | None = None
-
-    @field_validator("primary_metric")
-    @classmethod
-    def _metric_fits_task(cls, value: str | None, info: ValidationInfo) -> str | None:
-        task = info.data.get("task")
-        if value is None or task is None:
-            return value
-        allowed = M.PRIMARY_METRICS[task]
-        if value not in allowed:
-            near = M.closest(value, allowed)
-            raise ValueError(
-                f"{value!r} does not fit task {task!r}; use one of {', '.join(allowed)}"
-                + (f" (did you mean {near!r}?)" if near else "")
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _fits_task(self) -> AutoMLSettings:
-        if self.primary_metric is None:
-            self.primary_metric = M.DEFAULT_METRIC[self.task]
-        if self.task == "forecasting" and not (self.forecasting and self.forecasting.time_column_name):
-            raise ValueError(
-                "task 'forecasting' needs forecasting.time_column_name "
-                "(the column holding each row's timestamp)"
-            )
-        for field in ("allowed_training_algorithms", "blocked_training_algorithms"):
-            names = getattr(self.training, field) or []
-            known = M.ALGORITHMS[self.task]
-            bad = [n for n in names if n not in known]
-            if bad:
-                near = M.closest(bad[0], known)
-                raise ValueError(
-                    f"training.{field}: {bad[0]!r} is not an Azure AutoML {self.task} algorithm"
-                    + (f" (did you mean {near!r}?)" if near else f"; known: {', '.join(known)}")
-                )
-        return self
-
-    @property
-    def data_path(self) -> str:
-        return self.training_data if isinstance(self.training_data, str) else self.training_data.path
 
 
 class ModelSettings(Section):
@@ -228,15 +108,63 @@ class ComputeSettings(Section):
 
 
 class EndpointSettings(Section):
+    """The body of a Kubernetes online endpoint YAML (``kubernetesOnlineEndpoint.schema.json``)."""
+
+    schema_: str | None = Field(None, alias="$schema")
     name: str = Field("azml2aks-endpoint", description="Online endpoint name (Azure naming rules).")
-    auth_mode: Literal["key", "aml_token"] = Field("key", description="How clients authenticate.")
+    auth_mode: Literal["key", "aml_token"] = Field("key", description="How clients authenticate (`Key`, `key`, `AMLToken`, `aml_token`).")
+    compute: str | None = Field(None, description="`azureml:<name>` of the Kubernetes compute; must match compute.name.")
     description: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
+    properties: dict[str, str] = Field(default_factory=dict)
+    identity: dict[str, Any] | None = Field(None, description="Managed identity of the endpoint (Azure).")
 
     @field_validator("name")
     @classmethod
     def _azure_name(cls, value: str) -> str:
         return check_azure_name(value, "endpoint")
+
+    @field_validator("auth_mode", mode="before")
+    @classmethod
+    def _auth_any_case(cls, value: Any) -> Any:
+        if isinstance(value, str) and M.snake_case(value) == "aad_token":
+            raise ValueError("aad_token is for managed endpoints; Kubernetes endpoints take key or aml_token")
+        return M.canonical(value, ("key", "aml_token")) or value if isinstance(value, str) else value
+
+    @property
+    def compute_name(self) -> str | None:
+        return self.compute.removeprefix("azureml:") if self.compute else None
+
+
+class ModelAsset(Section):
+    """An inline model of the deployment YAML: a local MLflow model folder, or a name and version."""
+
+    path: str | None = Field(None, description="Folder of an MLflow model (relative to pipeline.yaml).")
+    name: str | None = None
+    version: str | int | None = None
+    type: str | None = Field(None, description="mlflow_model (others need code_configuration).")
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    properties: dict[str, str] = Field(default_factory=dict)
+
+
+class EnvironmentAsset(Section):
+    """An inline environment of the deployment YAML: an image, optionally with a conda file."""
+
+    image: str | None = None
+    conda_file: str | None = Field(None, description="Conda YAML (relative to pipeline.yaml).")
+    name: str | None = None
+    version: str | int | None = None
+    build: dict[str, Any] | None = None
+    inference_config: dict[str, Any] | None = None
+    os_type: str | None = None
+    description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class CodeConfiguration(Section):
+    code: str = Field(description="Folder holding the scoring script (relative to pipeline.yaml).")
+    scoring_script: str = Field("score.py", description="The script's path inside `code`.")
 
 
 class ResourceSpec(Section):
@@ -287,10 +215,24 @@ class ScaleSettings(Section):
 
 
 class DeploymentSettings(Section):
-    """The body of a Kubernetes online deployment YAML."""
+    """The body of a Kubernetes online deployment YAML (``kubernetesOnlineDeployment.schema.json``).
+
+    ``name`` and ``endpoint_name`` are accepted but the pipeline names the colours
+    (rollout.colours) and the endpoint (endpoint.name). ``model``, ``environment`` and
+    ``code_configuration`` override what the pipeline would deploy.
+    """
 
     schema_: str | None = Field(None, alias="$schema")
+    name: str | None = Field(None, description="Ignored: the colours are rollout.colours.")
+    type: Literal["kubernetes"] = Field("kubernetes", description="Only Kubernetes deployments are rolled out here.")
+    endpoint_name: str | None = Field(None, description="Must equal endpoint.name when given.")
     description: str | None = None
+    model: str | ModelAsset | None = Field(
+        None, description="Deploy this model instead of the registered champion: `azureml:<name>:<version>` or {path}.")
+    environment: str | EnvironmentAsset | None = Field(
+        None, description="Deploy in this environment instead of the packaged one: `azureml:<name>:<version>` or {image, conda_file}.")
+    code_configuration: CodeConfiguration | None = Field(
+        None, description="Your own score.py instead of the generated one (the contract test still runs).")
     instance_type: str | None = Field(None, description="Kubernetes instance type; default the cluster's.")
     instance_count: int = Field(1, ge=1, description="Pods per colour.")
     resources: Resources = Field(default_factory=Resources)
@@ -300,7 +242,32 @@ class DeploymentSettings(Section):
     scale_settings: ScaleSettings = Field(default_factory=ScaleSettings)
     environment_variables: dict[str, str] = Field(default_factory=dict, description="Set in the scoring container.")
     app_insights_enabled: bool = False
+    model_mount_path: str | None = None
+    data_collector: dict[str, Any] | None = Field(None, description="Azure only.")
     tags: dict[str, str] = Field(default_factory=dict)
+    properties: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_any_case(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.lower() == "managed":
+            raise ValueError("'managed' deployments are not rolled out by azml2aks; use type: kubernetes")
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("model", "environment")
+    @classmethod
+    def _asset_ref(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not _ASSET_REF.match(value):
+            raise ValueError(f"{value!r} is not a registered {info.field_name} reference; write "
+                             f"azureml:<name>:<version> (or azureml:<name>@latest), or give a mapping with path")
+        if isinstance(value, ModelAsset) and not (value.path or (value.name and value.version)):
+            raise ValueError("an inline model needs path (an MLflow model folder), or name and version")
+        if isinstance(value, EnvironmentAsset) and not (value.image or (value.name and value.version)):
+            raise ValueError("an inline environment needs image (and optionally conda_file), or name and version")
+        return value
+
+
+_ASSET_REF = re.compile(r"^(azureml:)?[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+|@[A-Za-z0-9_.-]+)$")
 
 
 class Gates(Section):
@@ -341,6 +308,9 @@ class RolloutSettings(Section):
     probe_seconds: float = Field(30.0, gt=0, description="Time limit of one step's probing.")
     probe_concurrency: int = Field(2, ge=1, le=32)
     delete_previous: bool = Field(False, description="Delete the old colour after promotion.")
+    lock_timeout_seconds: float = Field(
+        0.0, ge=0, description="How long deploy/traffic/promote/rollback wait for another one on the same "
+        "endpoint to finish before refusing (naming its run id); 0 refuses at once.")
     gates: Gates = Field(default_factory=Gates)
 
     @field_validator("colours")
@@ -391,6 +361,20 @@ class PipelineConfig(Section):
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> PipelineConfig:
+        named = self.deployment.endpoint_name
+        if named is not None and named != self.endpoint.name:
+            raise ValueError(f"deployment.endpoint_name {named!r} conflicts with endpoint.name "
+                             f"{self.endpoint.name!r}; remove deployment.endpoint_name or make them equal")
+        wanted = self.endpoint.compute_name
+        if wanted is not None:
+            if "name" in self.compute.model_fields_set and self.compute.name != wanted:
+                raise ValueError(f"endpoint.compute {self.endpoint.compute!r} conflicts with compute.name "
+                                 f"{self.compute.name!r}; make them name the same Kubernetes compute")
+            self.compute.name = wanted
+        return self
 
     @property
     def model_name(self) -> str:

@@ -246,15 +246,33 @@ def _probe(probe: Probe) -> dict[str, Any]:
     return probe.model_dump(exclude_none=True)
 
 
+def asset_override(value: Any) -> str | None:
+    """``name:version`` (or ``name@label``) of a ``deployment.model``/``environment`` override that
+    is already registered; None when there is none or it is inline (``{path}``, ``{image}``), which
+    the package stage registers first and passes in as ``model``/``environment``."""
+    if isinstance(value, str):
+        return _strip_asset(value)
+    if value is not None and getattr(value, "path", None) is None and getattr(value, "image", None) is None:
+        if value.name and value.version is not None:
+            return f"{value.name}:{value.version}"
+    return None
+
+
 def deployment_spec(config: PipelineConfig, colour: str, *, model: str | None, environment: str | None,
                     code_dir: str | PurePath | None) -> DeploymentSpec:
+    """``model``/``environment``/``code_dir`` are what the pipeline registered and packaged;
+    ``deployment.model``/``environment`` references override them, and with
+    ``deployment.code_configuration`` ``code_dir`` holds the user's code and ``scoring_script``."""
     d = config.deployment
+    model = asset_override(d.model) or model
+    environment = asset_override(d.environment) or environment
+    scoring_script = d.code_configuration.scoring_script if d.code_configuration else "score.py"
     resources = {"requests": _resource(d.resources.requests)}
     if d.resources.limits is not None:
         resources["limits"] = _resource(d.resources.limits)
     return DeploymentSpec(
         endpoint_name=config.endpoint.name, name=colour, model=model, environment=environment,
-        code_dir=None if code_dir is None else str(code_dir),
+        code_dir=None if code_dir is None else str(code_dir), scoring_script=scoring_script,
         instance_type=d.instance_type, instance_count=d.instance_count, resources=_frozen(resources),
         liveness_probe=_frozen(_probe(d.liveness_probe)), readiness_probe=_frozen(_probe(d.readiness_probe)),
         request_settings=_frozen(d.request_settings.model_dump(exclude_none=True)),

@@ -152,8 +152,13 @@ def package_model(
     *,
     run_contract: bool = True,
     on_event: EventSink | None = None,
+    base_dir: str | Path | None = None,
 ) -> PackageResult:
-    """Write the scoring package of ``model`` under ``out_root`` and prove it (see module doc)."""
+    """Write the scoring package of ``model`` under ``out_root`` and prove it (see module doc).
+
+    With ``deployment.code_configuration`` the user's code folder (relative to ``base_dir``,
+    the folder of pipeline.yaml) is copied over the generated files and its
+    ``scoring_script`` is what the contract test serves (:func:`run_user_contract_test`)."""
     emit = on_event or _ignore
     model_dir = Path(model_dir)
     info = read_model_info(model_dir)
@@ -211,8 +216,18 @@ def package_model(
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(package_dir / name)
     emit({"event": "package", "message": f"wrote {', '.join(FILES)} to {package_dir}", "directory": str(package_dir)})
+    user_code = config.deployment.code_configuration
+    if user_code is not None:
+        _copy_user_code(Path(base_dir or "."), user_code.code, user_code.scoring_script, package_dir)
+        emit({"event": "package", "message": f"copied your code {user_code.code} over it; the entry script is "
+              f"{user_code.scoring_script}", "directory": str(package_dir)})
     contract: dict[str, Any] = {"ran": False}
-    if run_contract:
+    if run_contract and user_code is not None:
+        contract = run_user_contract_test(config, package_dir, model_dir, user_code.scoring_script,
+                                          log_path=Path(out_root) / "logs" / f"{package_dir.name}-contract.log")
+        emit({"event": "contract", "message": f"contract test passed: your {user_code.scoring_script} loaded the "
+              "model and answered sample-request.json with HTTP 200", "contract": contract})
+    elif run_contract:
         contract = run_contract_test(config, package_dir, model_dir, info["loader"], records, method,
                                      log_path=Path(out_root) / "logs" / f"{package_dir.name}-contract.log")
         emit({"event": "contract", "message": f"contract test passed: {contract['rows']} rows scored over HTTP "
@@ -273,6 +288,40 @@ def prove_environment(conda_yaml: str, info: dict[str, Any], env: Any, model_ref
               f"checked offline only: the inference server's Python support and the azureml-defaults "
               f"server range"})
     return summary
+
+
+def _copy_user_code(base_dir: Path, code: str, scoring_script: str, package_dir: Path) -> None:
+    import shutil
+
+    source = Path(code) if Path(code).is_absolute() else base_dir / code
+    if not source.is_dir():
+        raise DataError(f"deployment.code_configuration.code: {source} is not a folder",
+                        hint="point it at the folder holding your scoring script (relative to pipeline.yaml)")
+    if not (source / scoring_script).is_file():
+        raise DataError(f"deployment.code_configuration.scoring_script: {source / scoring_script} does not exist",
+                        hint="name the script inside code_configuration.code, e.g. score.py")
+    shutil.copytree(source, package_dir, dirs_exist_ok=True)  # the user's files win over generated ones
+
+
+def run_user_contract_test(config: PipelineConfig, package_dir: Path, model_dir: Path, entry_script: str, *,
+                           log_path: Path) -> dict[str, Any]:
+    """Serve the user's ``entry_script`` on 127.0.0.1: its init() must load the model and its
+    run() must answer ``sample-request.json`` (ours, or the one the user's code folder brings)
+    with HTTP 200. Its answer's format is the user's, so it is not compared with predictions."""
+    from azml2aks.serving import start_inference_server
+
+    server = start_inference_server(package_dir, model_dir, workers=1, log_path=log_path, entry_script=entry_script,
+                                    startup_timeout=config.local.startup_timeout_seconds)
+    try:
+        status, answer = _post(server.score_url, (package_dir / "sample-request.json").read_bytes())
+        if status != 200:
+            raise BackendError(f"contract test: your {entry_script} answered sample-request.json with HTTP {status}: "
+                               f"{str(answer)[:300]}", hint=f"server log: {log_path}; put a sample-request.json "
+                               "in your code folder if your script expects another format", code="ContractFailed")
+    finally:
+        server.stop()
+    return {"ran": True, "passed": True, "user_code": True, "entry_script": entry_script,
+            "checks": ["init() loaded the model", "sample-request.json answered HTTP 200"], "server_log": str(log_path)}
 
 
 def _json(document: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ from azml2aks.config import PipelineConfig, specs
 from azml2aks.errors import (
     Azml2aksError,
     ConfigError,
+    DataError,
     NotFoundError,
     RolloutAborted,
 )
@@ -67,6 +68,11 @@ def load_holdout(config: PipelineConfig, base_dir: Path, *, limit: int = HOLDOUT
     if target in frame.columns:
         labels = json.loads(frame[target].to_json(orient="values"))
         frame = frame.drop(columns=[target])
+    elif config.automl.test_data is not None:
+        raise DataError(f"automl.test_data has no target column {target!r}; the rollout's metric gate scores the "
+                        "new colour on these labelled rows",
+                        hint="add the target column to the test data, or remove automl.test_data "
+                        "(the gates then probe with a sample of the training data)")
     split = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
     return P.Payloads(columns=[str(c) for c in split["columns"]], rows=split["data"], labels=labels)
 
@@ -300,6 +306,8 @@ def held(pipeline: Any, verb: str, *, timeout: float) -> Iterator[None]:
         return
     journal = getattr(pipeline, "journal", None)
     holder = {"run_id": getattr(journal, "run_id", None), "verb": verb}
+    # --wait-lock, else rollout.lock_timeout_seconds from pipeline.yaml
+    timeout = timeout or pipeline.config.rollout.lock_timeout_seconds
     with endpoints.hold_endpoint(name, holder=holder, timeout=timeout):
         yield
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from azml2aks import metrics as M
 from azml2aks.config import Gates
+from azml2aks.events import number
 from azml2aks.rollout.actions import ProbeResult, Stats
 from azml2aks.rollout.stats import paired_latency, percentile, wilson
 
@@ -261,16 +262,19 @@ def format_step(step: dict[str, Any]) -> str:
         where += f" (hold {step['attempt'] - 1})"
     figures = []
     for g in step.get("gates", []):
-        value = "-" if g["value"] is None else (f"{g['value']:.3g}" if isinstance(g["value"], float) else g["value"])
+        value = number(g["value"])  # never Python's None or 1e+03
         interval = g.get("interval")
         if interval:
-            value = f"{value} [{interval[0]:.3g},{interval[1]:.3g}]"
+            value = f"{value} [{number(interval[0])},{number(interval[1])}]"
         if g.get("p_value") is not None and g["p_value"] < 1:
             value = f"{value} p={g['p_value']:.2g}"
-        figures.append(f"{g['gate']} {value}/{g['threshold']:.3g} {g['status']}" if g["threshold"] is not None
+        figures.append(f"{g['gate']} {value}/{number(g['threshold'])} {g['status']}" if g["threshold"] is not None
                        else f"{g['gate']} {g['status']}")
-    line = f"  {where}: {step['verdict'].upper()}  " + ", ".join(figures)
+    # a round failing on latency alone that is measured again is a re-measure, not a failure
+    label = "RE-MEASURE" if step.get("then") == "re-measure" else step["verdict"].upper()
+    line = f"  {where}: {label}  " + ", ".join(figures)
     if step.get("stopped"):
         seconds = f", {step['seconds']:.2f} s" if step.get("seconds") is not None else ""
         line += f"  [{step['stopped']}{seconds}]"
-    return line + (f"  ({step['note']})" if step.get("note") else "")
+    note = step.get("note") or ("latency only; measured again" if step.get("then") == "re-measure" else None)
+    return line + (f"  ({note})" if note else "")

@@ -12,7 +12,7 @@ from typing import Any
 
 from azml2aks import probe as P
 from azml2aks.backends.ports import LocalProcesses
-from azml2aks.errors import BackendError, ConfigError, DataError, UnsupportedError
+from azml2aks.errors import BackendError, ConfigError, DataError, NotFoundError, UnsupportedError
 from azml2aks.rollout import resume as Z
 from azml2aks.rollout.driver import endpoints_of, held
 from azml2aks.rollout.traffic import Traffic, check_split, promote_target, rollback_target
@@ -36,8 +36,9 @@ def parse_assignments(items: list[str]) -> dict[str, int]:
 
 
 def set_traffic(pipeline: Any, traffic: dict[str, int] | list[str], *, wait_lock: float = 0,
-                verb: str = "traffic") -> dict[str, Any]:
-    """Set the live split; colours not named go to 0. Bad arguments change nothing."""
+                verb: str = "traffic", allow_empty: bool = False) -> dict[str, Any]:
+    """Set the live split; colours not named go to 0. Bad arguments change nothing. An all-zero
+    split on an endpoint that serves traffic is refused unless ``allow_empty``."""
     if isinstance(traffic, list):
         traffic = parse_assignments(traffic)
     endpoints, name = endpoints_of(pipeline), pipeline.config.endpoint.name
@@ -52,6 +53,12 @@ def set_traffic(pipeline: Any, traffic: dict[str, int] | list[str], *, wait_lock
         except ValueError as e:
             raise ConfigError(f"endpoint {name!r}: {e}",
                               hint="e.g. azml2aks traffic PIPELINE blue=90 green=10") from None
+        live = {c: p for c, p in state.traffic.to_dict().items() if p}
+        if live and not any(new.to_dict().values()) and not allow_empty:
+            raise ConfigError(f"endpoint {name!r} serves {' '.join(f'{c}={p}' for c, p in live.items())}; a split "
+                              "of 0 % everywhere would take it down (every request would get 503)",
+                              hint="give one colour traffic (azml2aks traffic PIPELINE blue=100), or pass "
+                              "--allow-empty to empty it on purpose")
         return {"endpoint": name, "traffic": endpoints.set_traffic(name, new).to_dict()}
 
 
@@ -123,6 +130,12 @@ def invoke(pipeline: Any, file: str | Path, *, deployment: str | None = None) ->
     if code >= 400:
         detail = json.dumps(content)[:500] if not isinstance(content, str) else content[:500]
         where = f"deployment {who!r} of endpoint {name!r}" if who else f"endpoint {name!r}"
+        if code == 404:
+            raise NotFoundError(f"{where} answered HTTP 404 for the request in {file}: {detail}",
+                                hint="see the deployments with `azml2aks status PIPELINE`; --deployment takes one of them")
+        if code in (401, 403):
+            raise BackendError(f"{where} refused the key: HTTP {code} {detail}",
+                               hint="the endpoint's keys changed; see `azml2aks keys PIPELINE`")
         if 400 <= code < 500:
             raise DataError(f"{where} refused the request in {file}: HTTP {code} {detail}",
                             hint="the message names the column or row to fix; see scoring/README.md for the formats")

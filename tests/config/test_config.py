@@ -153,3 +153,13 @@ def test_an_unquoted_python_version_is_refused_before_yaml_turns_3_10_into_3_1()
     assert "not a Python 3 version" in error_of(text + "environment:\n  python_version: py39\n")
     assert parse(text + "environment:\n  python_version: '3.10'\n  resolve: never\n").environment.python_version == "3.10"
     assert "resolve" in error_of(text + "environment:\n  resolve: sometimes\n")
+
+
+def test_a_bad_value_under_an_upper_case_key_points_at_that_key_not_its_parent():
+    message = error_of(MINIMAL + "deployment:\n  environment_variables:\n    WORKERS: [1, 2]\n")
+    assert "pipeline.yaml:8: deployment.environment_variables.WORKERS" in message
+
+
+def test_a_key_given_twice_is_an_error_naming_the_key_and_both_lines():
+    message = error_of(MINIMAL + "endpoint:\n  name: first-endpoint\n  name: second-endpoint\n")
+    assert "endpoint.name is given twice (lines 7 and 8)" in message

@@ -30,6 +30,11 @@ DEPLOYMENT = {
     "environment_variables": {"WORKERS": "2", "LOG_LEVEL": "debug"},
     "app_insights_enabled": True,
     "tags": {"team": "ml"},
+    # the official file's keys the pipeline decides itself (colours, endpoint) or overrides with
+    "name": "blue", "type": "kubernetes", "endpoint_name": "wine-ep",
+    "model": "azureml:wine:7", "environment": {"name": "wine-env", "version": "5"},
+    "code_configuration": {"code": "../onlinescoring", "scoring_script": "serve.py"},
+    "model_mount_path": "/var/model", "data_collector": {"collections": {}}, "properties": {"p": "q"},
 }
 
 
@@ -47,7 +52,8 @@ def test_the_test_gives_every_deployment_field_a_value():
 
 
 def test_every_deployment_field_reaches_the_deployment_spec():
-    spec = specs.deployment_spec(config(deployment=DEPLOYMENT, endpoint={"name": "wine-ep"}), "green",
+    plain = {k: v for k, v in DEPLOYMENT.items() if k not in ("model", "environment", "code_configuration")}
+    spec = specs.deployment_spec(config(deployment=plain, endpoint={"name": "wine-ep"}), "green",
                                  model="wine:3", environment="wine-env:2", code_dir="/build/wine-3")
     assert (spec.endpoint_name, spec.name, spec.model, spec.environment, spec.code_dir) == \
         ("wine-ep", "green", "wine:3", "wine-env:2", "/build/wine-3")
@@ -65,6 +71,19 @@ def test_every_deployment_field_reaches_the_deployment_spec():
     assert spec.request_timeout_seconds == 3.0
 
 
+def test_deployment_model_environment_and_scoring_script_override_what_the_pipeline_packaged():
+    spec = specs.deployment_spec(config(deployment=DEPLOYMENT, endpoint={"name": "wine-ep"}), "green",
+                                 model="wine:3", environment="wine-env:2", code_dir="/build/user-code")
+    assert (spec.model, spec.environment, spec.scoring_script) == ("wine:7", "wine-env:5", "serve.py")
+
+
+def test_inline_model_and_environment_leave_the_registered_ones_to_the_package_stage():
+    inline = {"model": {"path": "../model-1/model/"}, "environment": {"image": "mcr.microsoft.com/x:1"}}
+    spec = specs.deployment_spec(config(deployment=inline), "green", model="wine:8", environment="env:4",
+                                 code_dir="/b")
+    assert (spec.model, spec.environment, spec.scoring_script) == ("wine:8", "env:4", "score.py")
+
+
 def test_the_wine_example_carries_instance_type_count_probes_and_scale_settings():
     cfg = load_config(REPO / "examples" / "wine-classification" / "pipeline.yaml")
     spec = specs.deployment_spec(cfg, "blue", model="wine-classifier:1", environment="wine-classifier-env:1",
@@ -76,7 +95,8 @@ def test_the_wine_example_carries_instance_type_count_probes_and_scale_settings(
 
 
 def test_specs_are_frozen_all_the_way_down():
-    spec = specs.deployment_spec(config(deployment=DEPLOYMENT), "green", model=None, environment=None, code_dir=None)
+    spec = specs.deployment_spec(config(deployment=DEPLOYMENT, endpoint={"name": "wine-ep"}), "green", model=None,
+                                 environment=None, code_dir=None)
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.instance_count = 9  # type: ignore[misc]
     with pytest.raises(TypeError):

@@ -84,8 +84,8 @@ def test_missing_file_says_where_relative_paths_start(tmp_path):
 
 
 def test_corrupt_parquet_is_a_data_error(tmp_path):
-    (tmp_path / "train.parquet").write_bytes(b"not parquet at all")
-    with pytest.raises(DataError, match="cannot read"):
+    (tmp_path / "train.parquet").write_bytes(b"\x00\x01not parquet at all")
+    with pytest.raises(DataError, match="is not a Parquet file"):
         D.read_table(tmp_path / "train.parquet")
 
 

@@ -3,7 +3,9 @@ behaviour is set per colour by environment variables, hold-out rows, and endpoin
 always stopped (by pid) at the end of a test.
 
 Fault knobs read by the score.py (set through ``deployment.environment_variables``):
-``FAULT_INIT`` (init raises), ``FAULT_FLIP`` (wrong predictions), ``FAULT_DELAY_MS`` (slow).
+``FAULT_INIT`` (init raises), ``FAULT_FLIP`` (wrong predictions), ``FAULT_DELAY_MS`` (slow),
+``FAULT_INIT_SLEEP_S`` (init takes that long: a colour stays starting), ``FAULT_ALLOCATE_MB``
+(init holds that much memory).
 """
 
 from __future__ import annotations
@@ -17,8 +19,14 @@ import json, os, pickle, time
 
 model = None
 
+ballast = None
+
 def init():
-    global model
+    global model, ballast
+    time.sleep(float(os.environ.get("FAULT_INIT_SLEEP_S", "0")))
+    if os.environ.get("FAULT_ALLOCATE_MB"):
+        ballast = bytearray(int(os.environ["FAULT_ALLOCATE_MB"]) * 1024 * 1024)
+        ballast[::4096] = b"x" * len(ballast[::4096])  # touch every page: resident, not just reserved
     if os.environ.get("FAULT_INIT"):
         raise RuntimeError("FAULT_INIT: the model file is corrupt")
     with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model.pkl"), "rb") as f:
@@ -53,7 +61,7 @@ def iris_files(tmp_path_factory):
     return root / "pkg", root / "pkg" / "mlflow-model", root / "iris.csv"
 
 
-def make_config(tmp_path, csv, *, endpoint="iris-ep", env=None, **rollout):
+def make_config(tmp_path, csv, *, endpoint="iris-ep", env=None, memory_limit=None, **rollout):
     from azml2aks.config import PipelineConfig
 
     settings = {"bake_seconds": 0, "smoke_requests": 3, "shadow_requests": 12, "probe_requests": 12,
@@ -61,7 +69,8 @@ def make_config(tmp_path, csv, *, endpoint="iris-ep", env=None, **rollout):
     return PipelineConfig.model_validate({
         "automl": {"task": "classification", "target_column_name": "target", "training_data": str(csv)},
         "endpoint": {"name": endpoint},
-        "deployment": {"environment_variables": env or {}},
+        "deployment": {"environment_variables": env or {},
+                       **({"resources": {"limits": {"memory": memory_limit}}} if memory_limit else {})},
         "rollout": settings,
         "local": {"workdir": str(tmp_path / "work")},
     })

@@ -43,7 +43,7 @@ def test_probability_metrics_skip_estimators_without_probabilities():
 
 def test_nothing_left_to_try_is_an_error_naming_what_is_supported():
     with pytest.raises(ValueError, match="no algorithm is left to try"):
-        plan_search(settings(training={"allowed_training_algorithms": ["LightGBM"],
+        plan_search(settings(training={"allowed_training_algorithms": ["MultinomialNaiveBayes", "LightGBM"],
                                        "blocked_training_algorithms": ["LightGBM"]}),
                     LocalSettings(), has_validation_data=False)
 
@@ -82,3 +82,22 @@ def test_azure_only_limits_are_named_as_ignored_locally():
 def test_losses_become_azure_metric_values_in_the_right_direction():
     assert loss_to_metric(0.25, "accuracy") == 0.75
     assert loss_to_metric(0.25, "normalized_root_mean_squared_error") == 0.25
+
+
+def test_settings_only_azure_honours_are_named_once_in_one_warning():
+    plan = plan_search(settings(log_verbosity="debug", resources={"instance_count": 4},
+                                featurization={"mode": "custom", "blocked_transformers": ["LabelEncoder"],
+                                               "column_name_and_types": {"CHMIN": "Categorical"}}),
+                       LocalSettings(), has_validation_data=False)
+    notes = [w for w in plan.warnings if "the local backend does not honour" in w]
+    assert len(notes) == 1
+    for name in ("log_verbosity", "resources", "featurization.blocked_transformers",
+                 "featurization.column_name_and_types"):
+        assert name in notes[0]
+
+
+def test_blocking_every_default_falls_back_to_the_other_local_algorithms():
+    blocked = ["LightGBM", "RandomForest", "ExtremeRandomTrees", "XGBoostClassifier", "LogisticRegression"]
+    plan = plan_search(settings(training={"blocked_training_algorithms": blocked}), LocalSettings(),
+                       has_validation_data=False)
+    assert plan.estimators and not {"lgbm", "rf", "extra_tree", "xgboost", "lrl2"} & set(plan.estimators)

@@ -37,7 +37,7 @@ def site(tmp_path_factory, iris_files):
         eps.stop_endpoint("iris-ep")
 
 
-def roll(site, *, sleep=None, env=None, **rollout):
+def roll(site, *, sleep=None, env=None, memory_limit=None, **rollout):
     sleeps = []
 
     def record(seconds):
@@ -45,7 +45,7 @@ def roll(site, *, sleep=None, env=None, **rollout):
         if sleep:
             sleep(len(sleeps))
 
-    config = make_config(site.root, site.csv, env=env, **rollout)
+    config = make_config(site.root, site.csv, env=env, memory_limit=memory_limit, **rollout)
     events = []
     try:
         result = D.run_rollout(config, site.eps, code_dir=site.pkg, model=None,
@@ -68,6 +68,15 @@ def test_green_failing_at_init_leaves_blue_at_100_and_shows_the_log_tail(site):
     assert error.report["result"] == "rolled_back"
     assert site.eps.get_endpoint("iris-ep").traffic == {"blue": 100, "green": 0}
     assert sleeps == []
+
+
+def test_green_over_its_memory_limit_is_oom_killed_and_rolled_back(site):
+    # the server itself needs a few hundred MiB at most: only the 1200 MiB its init holds breaks 1Gi
+    error, _, _ = roll(site, env={"FAULT_ALLOCATE_MB": "1200"}, memory_limit="1Gi")
+    assert isinstance(error, RolloutAborted) and error.exit_code == 4
+    assert "OOMKilled" in str(error) and "over the memory limit of 1024 MiB" in str(error)
+    assert site.eps.get_endpoint("iris-ep").traffic == {"blue": 100, "green": 0}
+    assert not site.eps.deployment_health("iris-ep")["green"]["alive"]
 
 
 def test_green_that_disagrees_fails_the_agreement_gate_in_shadow(site):
@@ -153,7 +162,8 @@ def test_cli_invoke_exits_non_zero_when_the_endpoint_refuses_or_fails(site, caps
     assert cli.main(["invoke", str(yaml), "--file", str(good), "-o", "json"]) == 0
     assert '"status_code": 200' in capsys.readouterr().out
     assert cli.main(["invoke", str(yaml), "--file", str(good), "--deployment", "purple"]) == 1
-    assert "refused the request" in capsys.readouterr().err
+    err = capsys.readouterr().err  # an unknown colour: the hint names the colours, not a column to fix
+    assert "answered HTTP 404" in err and "azml2aks status" in err and "column" not in err
     assert cli.main(["invoke", str(yaml), "--file", str(bad), "--deployment", "blue"]) == 3
     err = capsys.readouterr().err
     assert "deployment 'blue' of endpoint 'iris-ep' failed to answer" in err and "azml2aks logs" in err

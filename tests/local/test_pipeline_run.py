@@ -8,7 +8,7 @@ import json
 import pytest
 
 from azml2aks.errors import NotFoundError
-from azml2aks.pipeline import load_pipeline
+from azml2aks.pipeline import STAGES, load_pipeline
 from tests.conftest import copy_example
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,9 @@ def test_run_takes_a_pipeline_from_data_to_a_serving_endpoint_and_resume_redoes_
         assert journal["stages"]["register"]["result"]["run_id"] == out["train"]["best_child_run_id"]
 
         again = load_pipeline(pipeline)
-        assert again.run(resume=True) == {"run_id": out["run_id"]}
+        resumed = again.run(resume=True)  # nothing left to do: every stage's result, from the journal
+        assert resumed["run_id"] == out["run_id"] and resumed["resumed"] == list(STAGES)
+        assert {s: resumed[s] for s in STAGES} == json.loads(json.dumps({s: out[s] for s in STAGES}))
         repackaged = again.package(again.resolve_model(f"{out['register']['name']}:{out['register']['version']}"))
         assert repackaged.environment_reused is True
         assert repackaged.environment_version == out["package"]["environment_version"]

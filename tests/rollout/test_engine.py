@@ -118,6 +118,15 @@ def test_one_slow_round_is_measured_again_and_a_good_second_round_passes():
     assert run.sleeps == [5.0, 5.0, 5.0, 5.0]
 
 
+def test_a_slow_round_that_is_measured_again_is_shown_as_a_re_measure_not_a_failure():
+    from azml2aks.rollout import format_step
+
+    report = drive(Rollout({"blue": 100}, "green", settings()).flow(), Script(probes=[GOOD, SLOW, GOOD]))
+    slow = next(s for s in report.steps if s.get("then") == "re-measure")
+    line = format_step(slow)
+    assert "RE-MEASURE" in line and "FAIL" not in line and "measured again" in line
+
+
 def test_latency_retries_zero_fails_on_the_first_slow_round():
     run = Script(probes=[GOOD, SLOW])
     gates = settings().gates.model_copy(update={"latency_retries": 0})

@@ -39,7 +39,7 @@ def test_the_automl_1_48_model_keeps_its_server_range_and_python_3_8(capsys, tmp
     code, out, err = package(capsys, pipeline_yaml(tmp_path / "p"), folder, "--output", "json")
     assert code == 0, err
     result = json.loads(out)
-    package_dir = tmp_path / "p" / "build" / result["directory"].rsplit("/", 1)[-1]
+    package_dir = tmp_path / "p" / ".azml2aks" / "build" / result["directory"].rsplit("/", 1)[-1]  # under the work dir
     assert sorted(p.name for p in package_dir.iterdir()) == sorted(FILES)
     conda, pip = _deps(package_dir)
     assert conda[0] == "python=3.8.15"
@@ -59,7 +59,7 @@ def test_the_automl_1_59_model_keeps_its_server_range_and_python_3_9(capsys, tmp
     folder = write_case(tmp_path / "mlflow-model", "automl-1.59")
     code, out, err = package(capsys, pipeline_yaml(tmp_path / "p"), folder)
     assert code == 0, err
-    package_dir = next((tmp_path / "p" / "build").glob("churn-folder-*"))
+    package_dir = next((tmp_path / "p" / ".azml2aks" / "build").glob("churn-folder-*"))
     conda, pip = _deps(package_dir)
     assert conda[0] == "python=3.9.21"
     assert "azureml-defaults==1.59.0" in pip and "prophet==1.1.4" in pip and "xgboost<=1.5.2" in pip
@@ -77,7 +77,7 @@ def test_a_competing_server_pin_exits_1_naming_the_conflict_and_the_setting(caps
     assert "azureml-inference-server-http==1.4.1 (environment.extra_pip)" in err
     assert "required by azureml-defaults==1.48.0" in err
     assert "environment.extra_pip" in err and "environment.python_version" in err
-    assert not (tmp_path / "p" / "build").exists()  # nothing written for an unbuildable environment
+    assert not (tmp_path / "p" / ".azml2aks" / "build").exists()  # nothing written for an unbuildable environment
 
 
 def test_a_python_the_models_server_range_cannot_run_exits_1(capsys, tmp_path):

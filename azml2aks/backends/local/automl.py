@@ -74,8 +74,10 @@ def plan_search(settings: AutoMLSettings, local: LocalSettings, *, has_validatio
     family = "classification" if task == "classification" else "regression"
     table = CLASSIFIERS if family == "classification" else REGRESSORS
     warnings: list[str] = []
-    allowed = settings.training.allowed_training_algorithms or DEFAULTS[family]
     blocked = set(settings.training.blocked_training_algorithms or [])
+    allowed = settings.training.allowed_training_algorithms
+    if not allowed:  # the defaults, or (when they are all blocked) every other local algorithm
+        allowed = [a for a in DEFAULTS[family] if a not in blocked] or [a for a in table if a not in blocked]
     estimators: list[str] = []
     for name in allowed:
         if name in blocked:
@@ -97,10 +99,12 @@ def plan_search(settings: AutoMLSettings, local: LocalSettings, *, has_validatio
         budget = settings.limits.timeout_minutes * 60
     else:
         budget = 60.0
-    for name, value in (("limits.exit_score", settings.limits.exit_score),
-                        ("limits.trial_timeout_minutes", settings.limits.trial_timeout_minutes)):
-        if value is not None:
-            warnings.append(f"{name} is honoured on Azure only; the local backend ignores it")
+    azure_only = settings.azure_only_settings() + [
+        name for name, value in (("limits.exit_score", settings.limits.exit_score),
+                                 ("limits.trial_timeout_minutes", settings.limits.trial_timeout_minutes))
+        if value is not None]
+    if azure_only:
+        warnings.append(f"the local backend does not honour {', '.join(azure_only)} (Azure AutoML does)")
     if settings.training.enable_stack_ensemble or settings.training.enable_vote_ensemble:
         warnings.append("ensembles are built on Azure only; the local backend keeps the best single model")
     eval_args: dict[str, Any] = {}

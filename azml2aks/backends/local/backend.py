@@ -45,7 +45,8 @@ class LocalBackend(LocalEndpoints):
         local = config.local
         super().__init__(workdir, startup_timeout=local.startup_timeout_seconds, workers=local.workers,
                          router_port=local.router_port,
-                         request_timeout_ms=config.deployment.request_settings.request_timeout_ms)
+                         request_timeout_ms=config.deployment.request_settings.request_timeout_ms,
+                         max_body_bytes=config.scoring.max_body_bytes)
         self.config = config
         self.base_dir = base_dir
         self.workdir = workdir

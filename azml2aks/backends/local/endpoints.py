@@ -45,12 +45,14 @@ class LocalEndpoints:
     timeout (the deployment's request_settings)."""
 
     def __init__(self, workdir: str | os.PathLike, *, startup_timeout: float = 60.0, workers: int = 1,
-                 router_port: int = 0, request_timeout_ms: int = 5000) -> None:
+                 router_port: int = 0, request_timeout_ms: int = 5000,
+                 max_body_bytes: int = 10 * 1024 * 1024) -> None:
         self.root = Path(workdir).resolve() / "endpoints"
         self.startup_timeout = startup_timeout
         self.workers = workers
         self.router_port = router_port
         self.request_timeout_ms = request_timeout_ms
+        self.max_body_bytes = max_body_bytes  # the router answers 413 above it (scoring.max_body_bytes)
 
     # --- files ---------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
@@ -106,6 +108,7 @@ class LocalEndpoints:
                 state = self._read(name)
             except NotFoundError:
                 port = self.router_port or processes.free_port()
+                self._check_router_port(name, port)  # before anything of the endpoint exists
                 state = {"name": name, "traffic": {}, "deployments": {}, "generation": 0,
                          "router": {"port": port},
                          "scoring_uri": f"http://{processes.LOOPBACK}:{port}/api/v1/endpoint/{name}/score"}
@@ -115,16 +118,35 @@ class LocalEndpoints:
                 with os.fdopen(fd, "w") as f:
                     json.dump({"primaryKey": secrets.token_urlsafe(32),
                                "secondaryKey": secrets.token_urlsafe(32)}, f)
-            if state.get("request_timeout_ms") != timeout_ms:
-                state["request_timeout_ms"] = timeout_ms
+            limits = {"request_timeout_ms": timeout_ms, "max_body_bytes": self.max_body_bytes}
+            if any(state.get(k) != v for k, v in limits.items()):
+                state.update(limits)
                 self._write(name, state)
             self._ensure_router(name, state)
             return self._view(state)
+
+    def _check_router_port(self, name: str, port: int) -> None:
+        """ConfigError naming who holds ``port`` (another endpoint's router, or another program)."""
+        if not processes.port_in_use(port):
+            return
+        holder = "another program"
+        for other in self.list_endpoints():
+            try:
+                router = self._read(other).get("router") or {}
+            except (NotFoundError, OSError, ValueError):
+                continue
+            if other != name and router.get("port") == port and router.get("pid") and processes.is_alive(router["pid"]):
+                holder = f"the router of local endpoint {other!r} (pid {router['pid']})"
+        raise ConfigError(
+            f"router port {port} of endpoint {name!r} is already in use by {holder}; nothing was started",
+            hint="set local.router_port to a free port (or 0 to pick one), or stop the other endpoint "
+            "with `azml2aks local down PIPELINE`")
 
     def _ensure_router(self, name: str, state: dict[str, Any]) -> None:
         router = state["router"]
         if router.get("pid") and processes.is_alive(router["pid"]):
             return
+        self._check_router_port(name, router["port"])
         log = self._dir(name) / "logs" / "router.log"
         argv = [sys.executable, "-m", "azml2aks.backends.local.router",
                 "--state", str(self._dir(name) / "state.json"), "--port", str(router["port"])]
@@ -168,18 +190,28 @@ class LocalEndpoints:
         try:
             server = serving.start_inference_server(
                 package_dir, model_dir, workers=self.workers, log_path=log,
-                startup_timeout=self.startup_timeout, extra_env=dict(spec.environment_variables))
+                startup_timeout=self.startup_timeout, extra_env=dict(spec.environment_variables),
+                memory_limit=(spec.resources.get("limits") or {}).get("memory"),  # enforced like a pod's
+                entry_script=spec.scoring_script,
+                # the pid is in state.json before the wait: `local down` finds it whatever happens next
+                on_spawned=lambda s: self._set_status(name, colour, "Creating", s.to_dict()))
         except BackendError:
             self._set_status(name, colour, "Failed", None)
+            raise
+        except KeyboardInterrupt:  # Ctrl-C / SIGTERM: the server is already stopped; say so
+            self._set_status(name, colour, "Failed", None, error="interrupted while starting")
             raise
         self._set_status(name, colour, "Succeeded", server.to_dict())
         return DeploymentState(colour, "Succeeded", model=spec.model, instance_count=1)
 
-    def _set_status(self, name: str, colour: str, status: str, server: dict | None) -> None:
+    def _set_status(self, name: str, colour: str, status: str, server: dict | None, *,
+                    error: str | None = None) -> None:
         with self._locked(name):
             state = self._read(name)
             dep = state["deployments"].setdefault(colour, {})
             dep.update(status=status, server=server, updated=time.time())
+            if error:
+                dep["error"] = error
             self._write(name, state)
 
     def delete_deployment(self, endpoint: str, colour: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from azml2aks import data as D
-from azml2aks.backends.local import automl, tracking
+from azml2aks.backends.local import automl, store_sql, tracking
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import BackendError, DataError, NotFoundError
 from azml2aks.events import EventSink
@@ -79,7 +79,20 @@ TERMINAL = ("Completed", "Failed", "Canceled")
 
 def execute_job(config: PipelineConfig, job: str, *, base_dir: Path, workdir: Path, on_event: EventSink,
                 inputs=None) -> TrainResult:
-    """Run the search of a Queued job and record its trials and best model."""
+    """Run the search of a Queued job and record its trials and best model. Interrupted
+    (Ctrl-C, or SIGTERM turned into KeyboardInterrupt), the job is marked Canceled and its
+    MLflow run KILLED before the interrupt goes on: nothing is left RUNNING."""
+    try:
+        return _execute_job(config, job, base_dir=base_dir, workdir=workdir, on_event=on_event, inputs=inputs)
+    except KeyboardInterrupt:
+        set_status(workdir, job, "Canceled", error="interrupted (Ctrl-C or SIGTERM)")
+        on_event({"event": "warning", "message": f"job {job} interrupted: marked Canceled (MLflow run KILLED); "
+                  "the stages of earlier runs stay usable"})
+        raise
+
+
+def _execute_job(config: PipelineConfig, job: str, *, base_dir: Path, workdir: Path, on_event: EventSink,
+                 inputs=None) -> TrainResult:
     metric = config.primary_metric
     _, frame, val_frame, plan, time_column = inputs or load_inputs(config, base_dir)
     for warning in plan.warnings:
@@ -223,48 +236,77 @@ def _child_metric(mlflow, child_id: str, metric: str) -> float:
 
 
 def get_job(workdir: Path, job_name: str) -> TrainResult:
-    """The local job ``job_name`` (an MLflow run id)."""
-    mlflow = tracking.client(workdir)
-    run = _get_run(mlflow, job_name)
-    tags = run.data.tags
+    """The local job ``job_name`` (an MLflow run id), read without MLflow when it can be
+    (:mod:`~azml2aks.backends.local.store_sql`)."""
+    run = store_sql.read_run(workdir, job_name)
+    if run is None:
+        run = _run_via_mlflow(workdir, job_name)
+    if not run:
+        raise _no_job(job_name)
+    tags = run["tags"]
     if TAG + "task" not in tags:
         raise NotFoundError(f"run {job_name} is not an AutoML job of azml2aks")
     metric = tags[TAG + "primary_metric"]
     children = list_child_runs(workdir, job_name)
     best_id = tags.get(tracking.BEST_CHILD_TAG)
     best = next((c for c in children if c.run_id == best_id), None)
-    end = run.info.end_time
+    end = run["end_time"]
     return TrainResult(
         job_name=job_name, backend="local", status=tags.get(TAG + "status", "Unknown"), task=tags[TAG + "task"],
-        primary_metric=metric, experiment_name=mlflow.get_experiment(run.info.experiment_id).name,
+        primary_metric=metric, experiment_name=run["experiment_name"],
         best_child_run_id=best_id, best_metric_value=best.metric_value if best else None,
         best_algorithm=best.algorithm if best else None, trials=len(children),
         training_data=tags.get(TAG + "training_data"), training_data_sha256=tags.get(TAG + "training_data_sha256"),
-        duration_seconds=(end - run.info.start_time) / 1000 if end else None, error=tags.get(TAG + "error"),
+        duration_seconds=(end - run["start_time"]) / 1000 if end else None, error=tags.get(TAG + "error"),
     )
 
 
 def list_child_runs(workdir: Path, job_name: str) -> list[ChildRun]:
-    mlflow = tracking.client(workdir)
-    run = _get_run(mlflow, job_name)
-    metric = run.data.tags.get(TAG + "primary_metric")
-    children = mlflow.search_runs([run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{job_name}'",
-                                  max_results=5000)
+    run = store_sql.read_run(workdir, job_name)
+    children = store_sql.read_children(workdir, job_name) if run else None
+    if run is None or children is None:
+        run, children = _run_via_mlflow(workdir, job_name), _children_via_mlflow(workdir, job_name)
+    if not run:
+        raise _no_job(job_name)
+    metric = run["tags"].get(TAG + "primary_metric")
     return [
         ChildRun(
-            run_id=c.info.run_id, algorithm=c.data.tags.get(TAG + "algorithm", "?"),
-            metric_value=c.data.metrics.get(metric), status="Completed" if c.info.status == "FINISHED" else c.info.status,
-            params=dict(c.data.params), has_model=c.data.tags.get(TAG + "has_model") == "true",
-            duration_seconds=c.data.metrics.get("trial_time_seconds"),
+            run_id=c["run_id"], algorithm=c["tags"].get(TAG + "algorithm", "?"),
+            metric_value=c["metrics"].get(metric), status="Completed" if c["status"] == "FINISHED" else c["status"],
+            params=c["params"], has_model=c["tags"].get(TAG + "has_model") == "true",
+            duration_seconds=c["metrics"].get("trial_time_seconds"),
         )
         for c in sorted(children, key=_trial_order)
     ]
 
 
-def _trial_order(run) -> tuple[int, int]:
+def _trial_order(run: dict[str, Any]) -> tuple[int, int]:
     """Trials in the order they ran: child runs are named ``<job>_<trial number>``."""
-    suffix = (run.info.run_name or "").rpartition("_")[2]
-    return (int(suffix) if suffix.isdigit() else 1 << 30, run.info.start_time or 0)
+    suffix = (run.get("run_name") or "").rpartition("_")[2]
+    return (int(suffix) if suffix.isdigit() else 1 << 30, run.get("start_time") or 0)
+
+
+def _run_via_mlflow(workdir: Path, run_id: str) -> dict[str, Any]:
+    mlflow = tracking.client(workdir)
+    run = _get_run(mlflow, run_id)
+    return {"status": run.info.status, "start_time": run.info.start_time, "end_time": run.info.end_time,
+            "experiment_name": mlflow.get_experiment(run.info.experiment_id).name, "tags": dict(run.data.tags)}
+
+
+def _children_via_mlflow(workdir: Path, job_name: str) -> list[dict[str, Any]]:
+    mlflow = tracking.client(workdir)
+    run = _get_run(mlflow, job_name)
+    children = mlflow.search_runs([run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{job_name}'",
+                                  max_results=5000)
+    return [{"run_id": c.info.run_id, "status": c.info.status, "run_name": c.info.run_name,
+             "start_time": c.info.start_time, "tags": dict(c.data.tags), "params": dict(c.data.params),
+             "metrics": dict(c.data.metrics)} for c in children]
+
+
+def _no_job(run_id: str) -> NotFoundError:
+    return NotFoundError(f"job {run_id!r} does not exist in the local workspace",
+                         hint="omit --job to use the job of the latest train (job names are printed by "
+                         "`azml2aks train` and kept in the work dir's runs/*/journal.json), or train with `azml2aks train`")
 
 
 def _get_run(mlflow, run_id: str):
@@ -273,5 +315,4 @@ def _get_run(mlflow, run_id: str):
     try:
         return mlflow.get_run(run_id)
     except MlflowException:
-        raise NotFoundError(f"job {run_id!r} does not exist in the local workspace",
-                            hint="list jobs with `azml2aks models` or train with `azml2aks train`") from None
+        raise _no_job(run_id) from None

@@ -7,11 +7,12 @@ lineage tags; the same child run twice returns the existing version. Environment
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
 
-from azml2aks.backends.local import tracking
+from azml2aks.backends.local import store_sql, tracking
 from azml2aks.errors import NotFoundError
 from azml2aks.results import ChildRun, ModelVersion, TrainResult
 
@@ -29,6 +30,28 @@ def _version(mv, aliases: tuple[str, ...] = (), reused: bool = False) -> ModelVe
 
 def register_model(workdir: Path, name: str, job: TrainResult, child: ChildRun, *, tags: dict[str, str],
                    description: str | None = None) -> ModelVersion:
+    existing = [v for v in (store_sql.read_versions(workdir, name) or []) if v.run_id == child.run_id]
+    if existing:
+        return dataclasses.replace(existing[0], reused=True)
+    run = store_sql.read_run(workdir, child.run_id)
+    if run:  # the fast path (no MLflow import): the model folder is where the run keeps its artifacts
+        source = tracking.artifact_path(run["artifact_uri"]) / tracking.MODEL_ARTIFACT_PATH
+        _require_model(source, job, child)
+        created = store_sql.create_version(workdir, name, source=str(source), run_id=child.run_id, tags=tags,
+                                           description=description)
+        if created is not None:
+            return created
+    return _register_via_mlflow(workdir, name, job, child, tags=tags, description=description)
+
+
+def _require_model(source: Path, job: TrainResult, child: ChildRun) -> None:
+    if not (source / "MLmodel").exists():
+        raise NotFoundError(f"child run {child.run_id} of job {job.job_name} has no MLflow model at "
+                            f"{tracking.MODEL_ARTIFACT_PATH}/", hint="register the job's best child run")
+
+
+def _register_via_mlflow(workdir: Path, name: str, job: TrainResult, child: ChildRun, *, tags: dict[str, str],
+                         description: str | None = None) -> ModelVersion:
     mlflow = tracking.client(workdir)
     existing = mlflow.search_model_versions(f"name = '{name}' and run_id = '{child.run_id}'")
     if existing:
@@ -36,15 +59,16 @@ def register_model(workdir: Path, name: str, job: TrainResult, child: ChildRun, 
     if not mlflow.search_registered_models(filter_string=f"name = '{name}'"):
         mlflow.create_registered_model(name, description=description)
     source = tracking.artifact_dir(mlflow.get_run(child.run_id)) / tracking.MODEL_ARTIFACT_PATH
-    if not (source / "MLmodel").exists():
-        raise NotFoundError(f"child run {child.run_id} of job {job.job_name} has no MLflow model at "
-                            f"{tracking.MODEL_ARTIFACT_PATH}/", hint="register the job's best child run")
+    _require_model(source, job, child)
     mv = mlflow.create_model_version(name, source=str(source), run_id=child.run_id, tags=tags,
                                      description=description)
     return _version(mlflow.get_model_version(name, mv.version))
 
 
 def list_models(workdir: Path, name: str | None = None) -> list[ModelVersion]:
+    fast = store_sql.read_versions(workdir, name)  # no MLflow import (see store_sql)
+    if fast is not None:
+        return fast
     mlflow = tracking.client(workdir)
     query = f"name = '{name}'" if name else ""
     versions = mlflow.search_model_versions(query, max_results=10000)
@@ -53,6 +77,27 @@ def list_models(workdir: Path, name: str | None = None) -> list[ModelVersion]:
 
 
 def get_model(workdir: Path, name: str, version: str | None = None, *, alias: str | None = None) -> ModelVersion:
+    if alias or version:
+        fast = store_sql.read_versions(workdir, name, version=version, alias=alias)
+        if fast:
+            return fast[-1]
+        if fast == []:
+            raise _not_found(name, version, alias)
+        return _get_model_mlflow(workdir, name, version, alias=alias)
+    versions = list_models(workdir, name)
+    if not versions:
+        raise NotFoundError(f"model {name!r} is not registered in the local registry",
+                            hint="run `azml2aks train PIPELINE` then `azml2aks register PIPELINE`")
+    return versions[-1]
+
+
+def _not_found(name: str, version: str | None, alias: str | None) -> NotFoundError:
+    what = f"alias {alias!r}" if alias else f"version {version}"
+    return NotFoundError(f"model {name!r} has no {what} in the local registry",
+                        hint="list versions with `azml2aks models PIPELINE`; register with `azml2aks register PIPELINE`")
+
+
+def _get_model_mlflow(workdir: Path, name: str, version: str | None, *, alias: str | None) -> ModelVersion:
     from mlflow.exceptions import MlflowException
 
     mlflow = tracking.client(workdir)
@@ -62,18 +107,13 @@ def get_model(workdir: Path, name: str, version: str | None = None, *, alias: st
         if version:
             return _version(mlflow.get_model_version(name, str(version)))
     except MlflowException:
-        what = f"alias {alias!r}" if alias else f"version {version}"
-        raise NotFoundError(f"model {name!r} has no {what} in the local registry",
-                            hint="list versions with `azml2aks models PIPELINE`; register with `azml2aks register PIPELINE`") from None
-    versions = list_models(workdir, name)
-    if not versions:
-        raise NotFoundError(f"model {name!r} is not registered in the local registry",
-                            hint="run `azml2aks train PIPELINE` then `azml2aks register PIPELINE`")
-    return versions[-1]
+        raise _not_found(name, version, alias) from None
+    raise AssertionError("unreachable: either alias or version is given")
 
 
 def set_model_alias(workdir: Path, name: str, alias: str, version: str) -> None:
-    tracking.client(workdir).set_registered_model_alias(name, alias, str(version))
+    if not store_sql.set_alias(workdir, name, alias, str(version)):
+        tracking.client(workdir).set_registered_model_alias(name, alias, str(version))
 
 
 def download_model(model: ModelVersion, destination: Path) -> Path:

@@ -4,7 +4,10 @@
          azureml-model-deployment: <colour> pins a colour (404 when unknown); otherwise the
          live traffic weights pick one. The answer names who served it in the same header.
          A colour that is down answers 503 at once (short connect timeout), never a hang.
-    GET  /                                  health (no key): {"status": "healthy", ...}
+    GET  /                                  health (no key): {"status": "healthy", "generation": N};
+                                            with a valid key also the traffic split
+    any other method on a known path        405 with an Allow header; unknown paths 404
+    a body over max_body_bytes (state.json, default 10 MiB) gets 413 without being read
 
 The router owns no state. It reads ``state.json`` (traffic, each colour's port) and
 ``keys.json`` from the endpoint's folder in the work dir, and reloads them when either
@@ -34,6 +37,7 @@ logger = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
 PIN_HEADER = "azureml-model-deployment"
 CONNECT_TIMEOUT = 1.0
+MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 class Table:
@@ -43,6 +47,7 @@ class Table:
         self.name = state.get("name", "")
         self.generation = int(state.get("generation", 0))
         self.timeout = float(state.get("request_timeout_ms", 5000)) / 1000
+        self.max_body = int(state.get("max_body_bytes") or MAX_BODY_BYTES)
         self.targets: dict[str, tuple[str, int] | None] = {}
         for colour, dep in (state.get("deployments") or {}).items():
             server = dep.get("server") if dep.get("status") == "Succeeded" else None
@@ -122,21 +127,67 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _score_path(self, table: Table) -> str:
+        return f"/api/v1/endpoint/{table.name}/score"
+
+    def _not_allowed(self) -> None:
+        table = self.server.router.refresh()
+        path = self.path.split("?", 1)[0].rstrip("/") or "/"
+        allow = {"/": "GET", self._score_path(table): "POST"}.get(path)
+        self.close_connection = True  # the body (if any) is not read
+        if allow is None:
+            return self._reply(404, {"message": f"no route for {self.command} {self.path}"})
+        self.send_response(405)
+        self.send_header("Allow", allow)
+        data = json.dumps({"message": f"{self.command} is not allowed on {path}; use {allow}"}).encode()
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815 - stdlib names
+
+    def do_HEAD(self) -> None:  # noqa: N802 - stdlib name
+        self._not_allowed()
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         table = self.server.router.refresh()
-        if self.path in ("/", ""):
-            self._reply(200, {"status": "healthy", "endpoint": table.name, "generation": table.generation,
-                              "traffic": table.traffic})
-        else:
-            self._reply(404, {"message": f"no route for GET {self.path}"})
+        if self.path.split("?", 1)[0] not in ("/", ""):
+            return self._not_allowed()
+        health: dict[str, Any] = {"status": "healthy", "endpoint": table.name, "generation": table.generation}
+        if table.authorised(self.headers.get("Authorization")):
+            health["traffic"] = table.traffic
+        self._reply(200, health)
+
+    def _read_body(self, table: Table) -> bytes | None:
+        """The request body, or None after answering 400/411/413 (a body too large is never read)."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            self._reply(411, {"message": "send a Content-Length (chunked bodies are not accepted)"})
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._reply(400, {"message": "invalid Content-Length"})
+            return None
+        if length > table.max_body:
+            self.close_connection = True
+            self._reply(413, {"message": f"request body of {length} bytes is over the limit of {table.max_body} "
+                                         "bytes (scoring.max_body_bytes); send fewer rows per request"})
+            return None
+        return self.rfile.read(length) if length else b""
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
         table = self.server.router.refresh()
-        expected = f"/api/v1/endpoint/{table.name}/score"
+        expected = self._score_path(table)
         if self.path.split("?", 1)[0].rstrip("/") != expected:
-            return self._reply(404, {"message": f"no endpoint at {self.path}; this router serves {expected}"})
+            return self._not_allowed()
+        body = self._read_body(table)
+        if body is None:
+            return None
         if not table.authorised(self.headers.get("Authorization")):
             return self._reply(401, {"message": "missing or invalid key: send 'Authorization: Bearer <key>'"})
         pinned = self.headers.get(PIN_HEADER)

@@ -40,5 +40,9 @@ def experiment_id(mlflow_client, workdir: Path, name: str) -> str:
 
 def artifact_dir(run) -> Path:
     """The local folder of a run's artifacts."""
-    uri = run.info.artifact_uri
+    return artifact_path(run.info.artifact_uri)
+
+
+def artifact_path(uri: str) -> Path:
+    """The local folder of an artifact URI (``file:///...`` or a plain path)."""
     return Path(uri.removeprefix("file://")) if uri.startswith("file://") else Path(uri)

@@ -18,6 +18,9 @@ def main(argv: list[str]) -> int:
     from azml2aks.backends.local import jobs
     from azml2aks.config import PipelineConfig
     from azml2aks.errors import Azml2aksError
+    from azml2aks.processes import sigterm_interrupts
+
+    sigterm_interrupts()  # `cancel` (SIGTERM) marks the job Canceled like Ctrl-C does
 
     job_dir = Path(argv[0])
     spec = json.loads((job_dir / "spec.json").read_text())
@@ -34,6 +37,8 @@ def main(argv: list[str]) -> int:
         except Azml2aksError as e:
             emit({"event": "warning", "message": str(e)})
             return 1
+        except KeyboardInterrupt:
+            return 130
     return 0
 
 
