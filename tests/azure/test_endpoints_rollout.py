@@ -166,6 +166,7 @@ def test_run_resume_goes_from_the_journal_of_the_earlier_stages_to_a_promoted_gr
     p.journal.record("package", package.to_dict())
     p.journal.record("attach", {"compute": "aks", "backend": "azure", "status": "Succeeded"})
     out = p.run(resume=True)
-    assert set(out) == {"deploy", "run_id"}
+    assert out["resumed"] == ["train", "register", "package", "attach"]  # their results from the journal
+    assert set(out) == {"train", "register", "package", "attach", "deploy", "run_id", "resumed"}
     assert out["deploy"]["result"] == "promoted" and out["deploy"]["traffic"]["green"] == 100
     assert p.status()["traffic"] == {"blue": 0, "green": 100}

@@ -96,7 +96,9 @@ def test_a_holder_killed_outright_leaves_no_stale_lock(tmp_path, holder):
 def test_traffic_promote_and_rollback_are_refused_while_a_deploy_holds_the_endpoint(tmp_path, holder, capsys):
     wine = copy_example(tmp_path)
     holder(workdir=tmp_path / "wd")
-    for argv in (["traffic", str(wine), "blue=100"], ["promote", str(wine)], ["rollback", str(wine)]):
+    write_live_endpoint(tmp_path / "wd", {"blue": 100, "green": 0})
+    for argv in (["traffic", str(wine), "blue=100"], ["promote", str(wine), "--deployment", "green"],
+                 ["rollback", str(wine), "--deployment", "blue"]):
         code = main([*argv, "--workdir", str(tmp_path / "wd")])
         err = capsys.readouterr().err
         assert code == 1 and "is busy: deploy of run run-0042" in err, argv
@@ -104,7 +106,7 @@ def test_traffic_promote_and_rollback_are_refused_while_a_deploy_holds_the_endpo
 
 def write_live_endpoint(workdir, traffic):
     folder = workdir / "endpoints" / "wine-endpoint"
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "state.json").write_text(json.dumps({
         "name": "wine-endpoint", "generation": 1, "traffic": traffic, "router": {"port": 1},
         "scoring_uri": "http://127.0.0.1:1/api/v1/endpoint/wine-endpoint/score",

@@ -80,7 +80,7 @@ def test_invoke_pinned_to_an_unknown_colour_says_which_colours_exist_not_which_c
 
     from azml2aks.config import PipelineConfig
     from azml2aks.errors import NotFoundError
-    from azml2aks.rollout import driver as D
+    from azml2aks.rollout import verbs as V
 
     config = PipelineConfig.model_validate({"automl": {"task": "classification", "target_column_name": "y",
                                                        "training_data": "x.csv"},
@@ -91,6 +91,6 @@ def test_invoke_pinned_to_an_unknown_colour_says_which_colours_exist_not_which_c
     request_file = tmp_path / "request.json"
     request_file.write_text('{"input_data": {"columns": ["x"], "data": [[1]]}}')
     with pytest.raises(NotFoundError) as info:
-        D.invoke(SimpleNamespace(config=config, backend=backend), request_file, deployment="purple")
+        V.invoke(SimpleNamespace(config=config, backend=backend), request_file, deployment="purple")
     assert "404" in info.value.message and "azml2aks status" in info.value.hint
     assert "column" not in info.value.hint
