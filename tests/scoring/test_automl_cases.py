@@ -155,7 +155,7 @@ def test_the_mlflow_folder_automl_writes_with_python_env_and_requirements_packag
     assert code == 0, err
     result = json.loads(out)
     assert result["environment_check"]["python"] == "3.8.15" and result["conflicts"] == []
-    _, pip = _deps(tmp_path / "p" / "build" / result["directory"].rsplit("/", 1)[1])
+    _, pip = _deps(tmp_path / "p" / ".azml2aks" / "build" / result["directory"].rsplit("/", 1)[1])
     assert "azureml-defaults==1.48.0" in pip
 
 
