@@ -24,6 +24,7 @@ from azml2aks.errors import Azml2aksError, ConfigError, GateError, NotFoundError
 from azml2aks.events import EventSink, ignore_event
 from azml2aks.journal import Journal
 from azml2aks.lineage import lineage_tags
+from azml2aks.operations import PipelineOperations
 from azml2aks.results import AttachResult, DeployResult, ModelVersion, PackageResult, TrainResult
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def _stage(name: str, *, new_run: bool = False):
     return wrap
 
 
-class Pipeline:
+class Pipeline(PipelineOperations):
     """One pipeline.yaml bound to a backend and a work dir."""
 
     def __init__(self, config: PipelineConfig, *, path: Path, backend: str | Backend | None = None,
@@ -284,83 +285,6 @@ class Pipeline:
         b = self.backend
         return {k: getattr(b, k) for k in ("sleep", "clock", "now") if callable(getattr(b, k, None))}
 
-    # --- endpoint verbs ----------------------------------------------------------------------
-    def status(self) -> dict[str, Any]:
-        """The endpoint's traffic, deployments and scoring URI (and process health when local)."""
-        from azml2aks.rollout import verbs as V
-
-        return V.status(self)
-
-    def set_traffic(self, traffic: dict[str, int] | list[str], *, wait_lock: float = 0,
-                    allow_empty: bool = False) -> dict[str, Any]:
-        """Set the live split (``{"blue": 90, "green": 10}`` or ``["blue=90", "green=10"]``);
-        0 % everywhere on a live endpoint only with ``allow_empty``."""
-        from azml2aks.rollout import verbs as V
-
-        return V.set_traffic(self, traffic, wait_lock=wait_lock, allow_empty=allow_empty)
-
-    def promote(self, colour: str | None = None, *, wait_lock: float = 0) -> dict[str, Any]:
-        """Give ``colour`` (default: the new colour of a split in progress) 100 %."""
-        from azml2aks.rollout import verbs as V
-
-        return V.promote(self, colour, wait_lock=wait_lock)
-
-    def rollback(self, colour: str | None = None, *, wait_lock: float = 0) -> dict[str, Any]:
-        """Send all traffic back to ``colour`` (default: the previous colour)."""
-        from azml2aks.rollout import verbs as V
-
-        return V.rollback(self, colour, wait_lock=wait_lock)
-
-    def invoke(self, file: str | os.PathLike, *, deployment: str | None = None) -> dict[str, Any]:
-        """Score the JSON request in ``file`` through the endpoint (pinned to ``deployment``)."""
-        from azml2aks.rollout import verbs as V
-
-        return V.invoke(self, file, deployment=deployment)
-
-    def logs(self, colour: str, *, tail: int = 50, container: str = "inference-server") -> str:
-        """The last ``tail`` lines of ``colour``'s log (``container``: ``inference-server``, or
-        on Azure ``storage-initializer``, which downloads the model)."""
-        from azml2aks.rollout import verbs as V
-
-        return V.logs(self, colour, tail=tail, container=container)
-
-    def keys(self) -> dict[str, str]:
-        """The endpoint's keys (only for a caller that asked; never logged)."""
-        from azml2aks.rollout import verbs as V
-
-        return V.get_keys(self)
-
-    def local_down(self) -> dict[str, Any]:
-        """Stop the local endpoint's router and servers (local backend only)."""
-        from azml2aks.rollout import verbs as V
-
-        return V.local_down(self)
-
-    # --- runs and their reports ---------------------------------------------------------------
-    def runs(self) -> list[dict[str, Any]]:
-        """Every run in the work dir, oldest first, with each stage's state and result."""
-        from azml2aks.report.view import stage_summary
-
-        latest = Journal.latest(self.workdir)
-        out = []
-        for j in Journal.all(self.workdir):
-            stages = {}
-            for name, entry in (j.data.get("stages") or {}).items():
-                stages[name] = {"state": entry.get("state", "done"), "started": entry.get("started"),
-                                "finished": entry.get("finished"), "summary": stage_summary(name, entry),
-                                **({"result": entry["result"]} if "result" in entry else {}),
-                                **({"error": entry["error"]} if "error" in entry else {})}
-            out.append({"run_id": j.run_id, "started": j.data.get("started"), "backend": j.data.get("backend"),
-                        "latest": latest is not None and latest.run_id == j.run_id, "stages": stages})
-        return out
-
-    def report(self, run_id: str | None = None, *, directory: str | os.PathLike | None = None) -> dict[str, Any]:
-        """Write run ``run_id``'s report (default: the latest run) as report.html and report.md
-        beside its journal (or in ``directory``); return their paths and the verdict."""
-        from azml2aks.report.writer import write_report
-
-        return write_report(Journal.load(self.workdir, run_id), Path(directory) if directory else None)
-
     # --- all ---------------------------------------------------------------------------------
     def run(self, *, resume: bool = False, dry_run: bool = False, start: str | None = None,
             until: str | None = None, wait_lock: float = 0) -> dict[str, Any]:
@@ -368,8 +292,8 @@ class Pipeline:
         the latest run already finished (and goes on with its interrupted rollout). A later
         slice takes what it needs (job, model, package) from the journal:
         ``run(start="register", until="package")``. ``wait_lock`` as for :meth:`deploy`."""
-        first = STAGES.index(_stage(start, "--from")) if start else 0
-        last = STAGES.index(_stage(until, "--until")) if until else len(STAGES) - 1
+        first = STAGES.index(_stage_named(start, "--from")) if start else 0
+        last = STAGES.index(_stage_named(until, "--until")) if until else len(STAGES) - 1
         if first > last:
             raise ConfigError(f"--from {STAGES[first]} comes after --until {STAGES[last]}",
                               hint=f"stages run in this order: {' -> '.join(STAGES)}")
@@ -436,7 +360,7 @@ class Pipeline:
         return found["result"][key]
 
 
-def _stage(name: str, option: str) -> str:
+def _stage_named(name: str, option: str) -> str:
     if name not in STAGES:
         raise ConfigError(f"{option} {name!r} is not a stage", hint=f"use one of {', '.join(STAGES)}")
     return name

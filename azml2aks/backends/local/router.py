@@ -61,10 +61,11 @@ class Table:
         given = header[len("Bearer "):].strip().encode()
         return any(hmac.compare_digest(given, k) for k in self.keys)
 
-    def pick(self) -> str | None:
-        if not self.traffic:
+    def pick(self, *, excluding: str | None = None) -> str | None:
+        """A colour drawn by traffic weight (``excluding`` one that just failed), if any."""
+        colours = [c for c in self.traffic if c != excluding]
+        if not colours:
             return None
-        colours = list(self.traffic)
         return random.choices(colours, weights=[self.traffic[c] for c in colours])[0]
 
 
@@ -201,9 +202,13 @@ class Handler(BaseHTTPRequestHandler):
             if colour is None:
                 return self._reply(503, {"message": "no valid deployments to route to: every deployment has "
                                                     f"0 % traffic; pin one with the {PIN_HEADER} header"})
-        self._forward(table, colour, body)
+        self._forward(table, colour, body, retry=not pinned)
 
-    def _forward(self, table: Table, colour: str, body: bytes) -> None:
+    def _forward(self, table: Table, colour: str, body: bytes, *, retry: bool) -> None:
+        """Send ``body`` to ``colour``. An unpinned request whose colour refused or dropped the
+        connection (a colour being replaced or stopped; scoring is idempotent) is sent once more
+        to another colour with live traffic, as an ingress with passive health checks would;
+        pinned requests (the rollout's probes) never are, so the gates see every failure."""
         target = table.targets.get(colour)
         if target is None:
             return self._reply(503, {"message": f"deployment {colour!r} is not ready"}, deployment=colour)
@@ -221,6 +226,12 @@ class Handler(BaseHTTPRequestHandler):
             status = 504 if conn.sock is not None else 503
             self._reply(status, {"message": f"deployment {colour!r} did not answer in time ({e})"}, deployment=colour)
         except (ConnectionError, OSError, http.client.HTTPException) as e:
+            fresh = self.server.router.refresh() if retry and isinstance(e, ConnectionError) else None
+            other = fresh.pick(excluding=colour) if fresh is not None else None
+            if other is not None:
+                logger.warning("deployment %s dropped a request (%s); sent again to %s", colour,
+                               type(e).__name__, other)
+                return self._forward(fresh, other, body, retry=False)
             self._reply(503, {"message": f"deployment {colour!r} is unavailable: {type(e).__name__}"},
                         deployment=colour)
         finally:
