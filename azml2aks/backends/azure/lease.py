@@ -127,12 +127,10 @@ class EndpointLeases:
     _held: dict[str, Lease]
     _depth: dict[str, int]
     _seen: dict[tuple[str, str], tuple[float, Any]]
-
-    def _read(self, name: str, *, max_age: float = 0) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def _patch_tags(self, name: str, body: dict[str, Any], tags: dict[str, str]) -> None:
-        raise NotImplementedError
+    # provided by AzureEndpoints: _read(name, *, max_age=0) -> the endpoint's ARM body;
+    # _patch_tags(name, body, tags) -> None (a PATCH of the tags alone)
+    _read: Callable[..., dict[str, Any]]
+    _patch_tags: Callable[..., None]
 
     @contextlib.contextmanager
     def hold_endpoint(self, name: str, *, holder: Mapping[str, Any], timeout: float) -> Iterator[None]:
