@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 
@@ -19,8 +18,6 @@ from azml2aks.cli import endpoint, reports, stages  # noqa: F401 - importing the
 from azml2aks.cli.output import render_default, report_error, to_jsonable
 from azml2aks.cli.registry import COMMANDS, Command
 from azml2aks.errors import Azml2aksError
-
-logger = logging.getLogger("azml2aks")
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -67,6 +64,8 @@ def _sigterm_interrupts() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cmd: Command = args._command
+    import logging  # here, not at import: `--help` stays cheap
+
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     _sigterm_interrupts()

@@ -20,7 +20,6 @@ the verb's result (``--output json > result.json`` keeps working in a pipeline).
 from __future__ import annotations
 
 import os
-import secrets as _secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -79,7 +78,10 @@ def vso(command: str, data: str = "", **properties: Any) -> str:
 
 def gh_output_block(name: str, value: str, delimiter: str | None = None) -> str:
     """One ``$GITHUB_OUTPUT`` entry in the multiline form, safe for any value."""
-    delimiter = delimiter or f"ghadelimiter_{_secrets.token_hex(16)}"
+    if not delimiter:
+        import secrets
+
+        delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
     if delimiter in name or delimiter in value:  # cannot happen with a random delimiter; be sure
         raise ValueError("the output delimiter occurs in the value")
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass
-class Command:
+class Command(NamedTuple):  # a NamedTuple, not a dataclass: `--help` must not pay for dataclasses' imports
     name: str
     func: Callable[[argparse.Namespace], Any]
     help: str

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import sys
 from pathlib import Path
 
 from azml2aks.cli.output import ci_of, open_pipeline
 from azml2aks.cli.registry import command
 from azml2aks.errors import Azml2aksError
-
-logger = logging.getLogger(__name__)
 
 
 def add_report_flag(p: argparse.ArgumentParser) -> None:
@@ -40,7 +37,9 @@ def reporting(args: argparse.Namespace, pipeline):
             try:
                 publish_report(args, pipeline.report(pipeline.journal.run_id))
             except (Azml2aksError, OSError) as e:
-                logger.warning("the run's report was not written: %s", e)
+                import logging
+
+                logging.getLogger(__name__).warning("the run's report was not written: %s", e)
                 print(f"{ci_of(args).warning_prefix()}the run's report was not written: {e}", file=sys.stderr)
 
 
