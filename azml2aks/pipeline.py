@@ -236,11 +236,39 @@ class Pipeline(PipelineOperations):
             model_dir = self.backend.download_model(mv, build / f"{mv.name}-{mv.version}")
         result = package_model(self.config, mv, model_dir, build, run_contract=contract, on_event=self.on_event,
                                base_dir=self.base_dir)
-        env = self.backend.register_environment(
-            specs.environment_spec(self.config, Path(result.directory) / "conda.yaml", result.fingerprint))
+        env = self.backend.register_environment(self._environment_spec(result))
         result = dataclasses.replace(result, environment_name=env.name, environment_version=env.version,
                                      environment_reused=env.reused)
         return self._finish("package", result)
+
+    def _environment_spec(self, result: PackageResult) -> specs.EnvironmentSpec:
+        """The packaged environment; or, when the deployment YAML carries an inline
+        ``environment: {image, conda_file}``, that one (registered, or reused by its fingerprint,
+        in the packaged one's place; the contract test still ran on the generated package)."""
+        from azml2aks.config.model import EnvironmentAsset
+        from azml2aks.packaging.conda import fingerprint
+
+        inline = self.config.deployment.environment
+        if not isinstance(inline, EnvironmentAsset):
+            return specs.environment_spec(self.config, Path(result.directory) / "conda.yaml", result.fingerprint)
+        if inline.build or not inline.image:
+            raise ConfigError("deployment.environment: azml2aks deploys an inline environment given as an image "
+                              "(and optionally a conda_file), not a Docker build context",
+                              hint="set deployment.environment.image, or refer to a registered one: "
+                                   "environment: azureml:<name>:<version>")
+        conda_file, text = None, ""
+        if inline.conda_file:
+            conda_file = Path(inline.conda_file) if Path(inline.conda_file).is_absolute() \
+                else self.base_dir / inline.conda_file
+            try:
+                text = conda_file.read_text(encoding="utf-8")
+            except OSError as e:
+                raise ConfigError(f"deployment.environment.conda_file {inline.conda_file!r} cannot be read: "
+                                  f"{e.strerror}", hint="paths are relative to the folder of pipeline.yaml") from None
+        return specs.EnvironmentSpec(
+            name=inline.name or self.config.environment_name, image=inline.image,
+            conda_file=str(conda_file) if conda_file else None, fingerprint=fingerprint(text or "{}", inline.image),
+            description=inline.description or f"inference environment of {self.config.model_name} (deployment YAML)")
 
     # --- attach ------------------------------------------------------------------------------
     @_stage("attach")

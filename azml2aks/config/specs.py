@@ -152,7 +152,7 @@ class EnvironmentSpec:
 
     name: str
     image: str
-    conda_file: str
+    conda_file: str | None  # None: the image alone (an inline deployment environment without conda_file)
     fingerprint: str
     description: str | None = None
 

@@ -146,7 +146,7 @@ class LocalBackend(LocalEndpoints):
 
     # --- package -------------------------------------------------------------------------
     def register_environment(self, spec: EnvironmentSpec) -> EnvironmentRef:
-        version, reused = registry.register_environment(self.workdir, spec.name, conda_file=Path(spec.conda_file),
+        version, reused = registry.register_environment(self.workdir, spec.name, conda_file=Path(spec.conda_file) if spec.conda_file else None,
                                                         image=spec.image, fingerprint=spec.fingerprint)
         return EnvironmentRef(spec.name, version, reused)
 

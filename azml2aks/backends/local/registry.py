@@ -128,7 +128,8 @@ def download_model(model: ModelVersion, destination: Path) -> Path:
     return target
 
 
-def register_environment(workdir: Path, name: str, *, conda_file: Path, image: str, fingerprint: str) -> tuple[str, bool]:
+def register_environment(workdir: Path, name: str, *, conda_file: Path | None, image: str,
+                         fingerprint: str) -> tuple[str, bool]:
     root = workdir / "environments" / name
     versions = sorted((int(p.name) for p in root.glob("*") if p.name.isdigit()), reverse=True) if root.exists() else []
     for v in versions:
@@ -138,7 +139,8 @@ def register_environment(workdir: Path, name: str, *, conda_file: Path, image: s
     version = str((versions[0] if versions else 0) + 1)
     folder = root / version
     folder.mkdir(parents=True)
-    shutil.copyfile(conda_file, folder / "conda.yaml")
+    if conda_file is not None:
+        shutil.copyfile(conda_file, folder / "conda.yaml")
     (folder / "environment.json").write_text(json.dumps({"name": name, "version": version, "image": image,
                                                           "fingerprint": fingerprint}, indent=2))
     return version, False
