@@ -33,7 +33,7 @@ demo: venv
 	$(BIN)/python examples/demo.py
 
 demo-down: venv
-	$(BIN)/azml2aks local down $(PIPELINE) --workdir $(dir $(PIPELINE)).azml2aks-demo
+	$(BIN)/azml2aks local down $(PIPELINE) --backend local --workdir $(dir $(PIPELINE)).azml2aks-demo
 
 # One stage at a time (PIPELINE=... BACKEND=azure to point elsewhere).
 BACKEND ?= local

@@ -26,7 +26,8 @@ AZML2AKS = [sys.executable, "-m", "azml2aks"]
 
 def azml2aks(*args: str, env: dict | None = None, check: bool = True) -> dict | None:
     argv = [*AZML2AKS, *args, str(PIPELINE.relative_to(Path.cwd())) if PIPELINE.is_relative_to(Path.cwd())
-            else str(PIPELINE), "--workdir", str(WORKDIR), "--output", "json"]
+            else str(PIPELINE), "--backend", "local",  # the demo is local even where AZURE_* is set
+            "--workdir", str(WORKDIR), "--output", "json"]
     shown = " ".join(["azml2aks", *argv[len(AZML2AKS):]])
     extra = " ".join(f"{k}={v}" for k, v in (env or {}).items())
     print(f"\n$ {extra + ' ' if extra else ''}{shown}", flush=True)
