@@ -29,8 +29,7 @@ import yaml
 
 from azml2aks.config import PipelineConfig
 from azml2aks.errors import BackendError, DataError
-from azml2aks.packaging import constraints
-from azml2aks.packaging import render as scoring
+from azml2aks.packaging import constraints, render
 from azml2aks.packaging.resolve import resolve as resolve_environment
 from azml2aks.results import ModelVersion, PackageResult
 
@@ -58,10 +57,10 @@ def read_model_info(model_dir: Path) -> dict[str, Any]:
     example = _read_example(model_dir, mlmodel)
     inputs = (mlmodel.get("signature") or {}).get("inputs")
     if inputs:
-        columns = scoring.columns_from_signature(json.loads(inputs) if isinstance(inputs, str) else inputs)
+        columns = render.columns_from_signature(json.loads(inputs) if isinstance(inputs, str) else inputs)
     elif example:
         names = list(example[0])
-        columns = scoring.columns_from_example(names, [_json_dtype(example, n) for n in names])
+        columns = render.columns_from_example(names, [_json_dtype(example, n) for n in names])
         logger.warning("model in %s has no signature; columns and types taken from its input example", model_dir)
     else:
         raise DataError(
@@ -163,7 +162,7 @@ def package_model(
     model_dir = Path(model_dir)
     info = read_model_info(model_dir)
     task = config.automl.task
-    columns: list[scoring.Column] = info["columns"]
+    columns: list[render.Column] = info["columns"]
     n_sample = config.scoring.sample_rows
     method = config.scoring.default_method
     forecasting: dict[str, Any] = {}
@@ -179,8 +178,8 @@ def package_model(
         method = "predict"
         if forecasting["forecast_horizon"]:  # the sample must itself fit the horizon
             n_sample = min(n_sample, forecasting["forecast_horizon"])
-    records = scoring.sample_records(columns, info["example"], n=n_sample)
-    score_py = scoring.render_score_py(
+    records = render.sample_records(columns, info["example"], n=n_sample)
+    score_py = render.render_score_py(
         task=task, columns=columns, model_ref=model.ref, sample_records=records, loader=info["loader"],
         max_body_bytes=config.scoring.max_body_bytes, default_method=method, **forecasting,
     )
@@ -190,7 +189,7 @@ def package_model(
             hint="re-save the model with mlflow.<flavor>.save_model(..., pip_requirements=[...])",
         )
     env = config.environment
-    conda_yaml, conflicts = scoring.build_conda(
+    conda_yaml, conflicts = render.build_conda(
         model_conda=info["conda"],
         model_requirements=info["requirements"],
         python_version=env.python_version or (None if info["conda"] else info["python_version"]),
@@ -205,9 +204,9 @@ def package_model(
     documents = {
         "score.py": score_py,
         "conda.yaml": conda_yaml,
-        "swagger2.json": _json(scoring.swagger2(title=title, columns=columns, records=records, task=task, method=method)),
-        "swagger3.json": _json(scoring.swagger3(title=title, columns=columns, records=records, task=task, method=method)),
-        "sample-request.json": _json(scoring.sample_request(records, method)),
+        "swagger2.json": _json(render.swagger2(title=title, columns=columns, records=records, task=task, method=method)),
+        "swagger3.json": _json(render.swagger3(title=title, columns=columns, records=records, task=task, method=method)),
+        "sample-request.json": _json(render.sample_request(records, method)),
     }
     package_dir = Path(out_root) / f"{model.name}-{model.version}"
     package_dir.mkdir(parents=True, exist_ok=True)
@@ -243,7 +242,7 @@ def package_model(
         environment_name=config.environment_name,
         environment_version=None,
         environment_reused=False,
-        fingerprint=scoring.fingerprint(conda_yaml, env.image),
+        fingerprint=render.fingerprint(conda_yaml, env.image),
         contract=contract,
         conflicts=tuple(conflicts),
         environment_check=check,
@@ -256,13 +255,13 @@ def prove_environment(conda_yaml: str, info: dict[str, Any], env: Any, model_ref
 
     Raises :class:`DataError` naming the conflict; returns what was checked, for the result.
     """
-    python, reqs = scoring.requirements(conda_yaml)
-    extra = {scoring.requirement_name(p) for p in env.extra_pip}
+    python, reqs = render.requirements(conda_yaml)
+    extra = {render.requirement_name(p) for p in env.extra_pip}
     model_names = set()
     for text, is_conda in ((info["conda"], True), (info["requirements"], False)):
         if text:
-            model_names |= {r.name for r in (scoring.requirements(text)[1] if is_conda
-                                             else scoring.requirements_txt(text))}
+            model_names |= {r.name for r in (render.requirements(text)[1] if is_conda
+                                             else render.requirements_txt(text))}
     reqs = [dataclasses.replace(r, source="environment.extra_pip" if r.name in extra else
                                 "the model's environment" if r.name in model_names else "added by azml2aks")
             for r in reqs]
@@ -385,7 +384,7 @@ def run_contract_test(config: PipelineConfig, package_dir: Path, model_dir: Path
                 f"contract test: served predictions {str(served)[:200]} differ from in-process "
                 f"predictions {str(expected)[:200]}", hint=f"server log: {log_path}", code="ContractFailed")
         bad = [{k: v for k, v in r.items() if k != columns[0].name} for r in records]
-        bad_status, bad_answer = _post(server.score_url, json.dumps(scoring.sample_request(bad, method)).encode())
+        bad_status, bad_answer = _post(server.score_url, json.dumps(render.sample_request(bad, method)).encode())
         if bad_status != 400:
             raise BackendError(f"contract test: a request without column {columns[0].name!r} got HTTP "
                                f"{bad_status}, not 400: {bad_answer}", code="ContractFailed")
